@@ -1,0 +1,337 @@
+"""Kazoo 4.3's device rules (`cb_devices`): preparation, custom checks, listing rows, filters."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import ipaddress
+import json
+import re
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from multidict import MultiDictProxy
+
+from kazoodesk.simulator.store import Queries
+
+ErrorMap = dict[str, dict[str, dict[str, Any]]]
+
+DEFAULT_DEVICE_TYPE = "sip_device"
+
+
+def cleanse_mac(mac: Any) -> Any:
+    """`provisioner_util:cleanse_mac_address/1`: lower-case hex digits only (when there are any)."""
+    if not isinstance(mac, str):
+        return mac
+    digits = re.sub(r"[^0-9a-fA-F]", "", mac).lower()
+    return digits or mac
+
+
+def format_e164(number: str) -> str:
+    """A rough `knm_converters:normalize/1`: NANP 10/11 digits to +1..., other digits to +..."""
+    digits = re.sub(r"\D", "", number)
+    if number.startswith("+") and digits:
+        return "+" + digits
+    if len(digits) == 10:
+        return "+1" + digits
+    if len(digits) == 11 and digits.startswith("1"):
+        return "+" + digits
+    return "+" + digits if digits else number
+
+
+def prepare(doc: dict[str, Any], account_realm: str | None) -> dict[str, Any]:
+    """The `prepare_*` steps of `cb_devices:validate_device/2`, on a copy."""
+    doc = copy.deepcopy(doc)
+    if "mac_address" in doc:
+        doc["mac_address"] = cleanse_mac(doc["mac_address"])
+    if "outbound_flags" in doc:
+        flags = doc["outbound_flags"]
+        doc["outbound_flags"] = (
+            [f.strip() if isinstance(f, str) else f for f in flags]
+            if isinstance(flags, list)
+            else []
+        )
+    sip = doc.get("sip")
+    if isinstance(sip, dict) and account_realm and sip.get("realm") == account_realm:
+        del sip["realm"]
+    provision = doc.get("provision")
+    if isinstance(provision, dict):
+        for keys in ("combo_keys", "feature_keys"):
+            if isinstance(provision.get(keys), dict):
+                provision[keys] = {k: v for k, v in provision[keys].items() if v is not None}
+    emergency = (
+        (doc.get("caller_id") or {}).get("emergency")
+        if isinstance(doc.get("caller_id"), dict)
+        else None
+    )
+    if isinstance(emergency, dict) and isinstance(emergency.get("number"), str):
+        emergency["number"] = format_e164(emergency["number"])
+    return doc
+
+
+def _error(path: str, code: str, message: str, cause: Any = None) -> ErrorMap:
+    body: dict[str, Any] = {"message": message}
+    if cause is not None:
+        body["cause"] = cause
+    return {path: {code: body}}
+
+
+def custom_errors(
+    queries: Queries,
+    account_id: str,
+    doc: dict[str, Any],
+    device_id: str | None,
+    stored: dict[str, Any] | None,
+    superduper: bool,
+) -> ErrorMap:
+    """The checks of `cb_devices` that a schema cannot express (kazoo-api.md §4.1)."""
+    errors: ErrorMap = {}
+    for found in (
+        _mdn_errors(doc, stored, superduper),
+        _mac_errors(queries, account_id, doc, device_id, stored),
+        _credential_errors(queries, account_id, doc, device_id),
+        _device_type_errors(doc, stored, superduper),
+    ):
+        for path, codes in found.items():
+            errors.setdefault(path, {}).update(codes)
+    return errors
+
+
+def _mdn_errors(doc: dict[str, Any], stored: dict[str, Any] | None, superduper: bool) -> ErrorMap:
+    if doc.get("device_type") != "mobile":
+        return {}
+    mdn = (doc.get("mobile") or {}).get("mdn") if isinstance(doc.get("mobile"), dict) else None
+    if not mdn:
+        return {"mobile.mdn": {"required": {"message": "Field is required but missing"}}}
+    old = ((stored or {}).get("mobile") or {}).get("mdn")
+    if stored is not None and old and old != mdn and not superduper:
+        return _error("mobile.mdn", "invalid", "unable to change mdn", mdn)
+    return {}
+
+
+def _mac_errors(
+    queries: Queries,
+    account_id: str,
+    doc: dict[str, Any],
+    device_id: str | None,
+    stored: dict[str, Any] | None,
+) -> ErrorMap:
+    mac = doc.get("mac_address")
+    if not isinstance(mac, str) or not mac:
+        return {}
+    if stored is not None and stored.get("mac_address") == mac:
+        return {}
+    owners = [d for _a, d, _v in queries.lookup("mac_address", mac, account_id) if d != device_id]
+    if owners:
+        return _error("mac_address", "unique", "MAC address already in use", mac)
+    return {}
+
+
+def _credential_errors(
+    queries: Queries, account_id: str, doc: dict[str, Any], device_id: str | None
+) -> ErrorMap:
+    sip = doc.get("sip") if isinstance(doc.get("sip"), dict) else {}
+    method = sip.get("method", "password")
+    if method == "ip":
+        ip = sip.get("ip")
+        if not _is_ipv4(ip):
+            return _error("sip.ip", "type", "Must be a valid IPv4 RFC 791", ip)
+        used = [d for _a, d, _v in queries.lookup("sip_ip", ip) if d != device_id]
+        return _error("sip.ip", "unique", "SIP IP already in use", ip) if used else {}
+    if method != "password":
+        # the schema's enum error on this path replaces the custom one (shallow merge)
+        return _error("sip.method", "enum", "SIP authentication method is invalid")
+    username = sip.get("username")
+    key = username.lower() if isinstance(username, str) else "undefined"
+    used = [d for _a, d, _v in queries.lookup("sip_credentials", key, account_id) if d != device_id]
+    if used:
+        cause = username if isinstance(username, str) else None
+        return _error("sip.username", "unique", "SIP credentials already in use", cause)
+    return {}
+
+
+def _is_ipv4(value: Any) -> bool:
+    try:
+        ipaddress.IPv4Address(value)
+    except (ValueError, TypeError):
+        return False
+    return True
+
+
+def _device_type_errors(
+    doc: dict[str, Any], stored: dict[str, Any] | None, superduper: bool
+) -> ErrorMap:
+    if stored is None or superduper or "device_type" not in stored:
+        return {}
+    new_type = doc.get("device_type")
+    if new_type == stored["device_type"]:
+        return {}
+    return _error(
+        "device_type", "invalid", "Not authorized to change type of device", new_type or ""
+    )
+
+
+def listing_row(doc: dict[str, Any]) -> dict[str, Any]:
+    """One item of `GET /devices` (view `devices/crossbar_listing`)."""
+    sip = doc.get("sip") if isinstance(doc.get("sip"), dict) else {}
+    row = {
+        "id": doc["_id"],
+        "name": doc.get("name"),
+        "username": sip.get("username"),
+        "mac_address": doc.get("mac_address") or "",
+        "owner_id": doc.get("owner_id"),
+        "enabled": doc.get("enabled"),
+        "device_type": doc.get("device_type", DEFAULT_DEVICE_TYPE),
+        "mobile": doc.get("mobile"),
+        "call_recording": doc.get("call_recording"),
+        "flags": doc.get("flags", []),
+    }
+    return {k: v for k, v in row.items() if v is not None}
+
+
+def user_device_row(doc: dict[str, Any], user_id: str) -> dict[str, Any]:
+    """One item of `GET /users/{U}/devices` (view `devices/listing_by_owner`)."""
+    row = {
+        "id": doc["_id"],
+        "name": doc.get("name"),
+        "mac_address": doc.get("mac_address") or "",
+        "owner_id": doc.get("owner_id"),
+        "enabled": doc.get("enabled"),
+        "device_type": doc.get("device_type", DEFAULT_DEVICE_TYPE),
+        "hotdesked": doc.get("owner_id") != user_id,
+        "call_recording": doc.get("call_recording"),
+    }
+    return {k: v for k, v in row.items() if v is not None}
+
+
+# ---- pagination keys ---------------------------------------------------------------------
+
+_TERM_BINARY = b"\x83m"  # Erlang external term format: a binary follows
+
+
+def encode_start_key(key: str) -> str:
+    """`api_util:encode_start_key/1`: base64url of `term_to_binary(Key)`, without padding."""
+    raw = key.encode()
+    term = _TERM_BINARY + len(raw).to_bytes(4, "big") + raw
+    return base64.urlsafe_b64encode(term).decode().rstrip("=")
+
+
+def decode_start_key(value: str) -> str:
+    """The inverse; a value that is not such a key is used as it is (a raw device id)."""
+    try:
+        term = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    except ValueError:
+        return value
+    if term[:2] == _TERM_BINARY and int.from_bytes(term[2:6], "big") == len(term) - 6:
+        try:
+            return term[6:].decode()
+        except UnicodeDecodeError:
+            return value
+    return value
+
+
+# ---- query-string filters (crossbar_filter) ------------------------------------------------
+
+FILTER_PREFIXES = ("filter_not_", "filter_")
+FILTER_KEYS = {"has_key", "key_missing", "has_value", "value_missing"}
+RANGE_KEYS = {
+    "created_from": ("pvt_created", 1),
+    "created_to": ("pvt_created", -1),
+    "modified_from": ("pvt_modified", 1),
+    "modified_to": ("pvt_modified", -1),
+}
+
+_MISSING = object()
+
+
+def _at_path(doc: Any, path: str) -> Any:
+    for part in path.split("."):
+        if isinstance(doc, dict) and part in doc:
+            doc = doc[part]
+        elif isinstance(doc, list) and part.isdigit() and int(part) < len(doc):
+            doc = doc[int(part)]
+        else:
+            return _MISSING
+    return doc
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, separators=(",", ":"))
+
+
+def _value_matches(stored: Any, wanted: str) -> bool:
+    if stored is _MISSING:
+        return False
+    try:
+        options = json.loads(wanted)
+    except ValueError:
+        options = None
+    if isinstance(options, list):
+        return any(_as_text(stored) == _as_text(o) for o in options)
+    return _as_text(stored) == wanted
+
+
+def _one_filter(doc: dict[str, Any], key: str, wanted: str) -> bool | None:
+    """True/False when `key` is a filter, None when it is not one."""
+    if key.startswith("filter_not_"):
+        return not _value_matches(_at_path(doc, key[len("filter_not_") :]), wanted)
+    if key.startswith("filter_"):
+        return _value_matches(_at_path(doc, key[len("filter_") :]), wanted)
+    if key == "has_key":
+        return _at_path(doc, wanted) is not _MISSING
+    if key == "key_missing":
+        return _at_path(doc, wanted) is _MISSING
+    if key in {"has_value", "value_missing"}:
+        value = _at_path(doc, wanted)
+        present = value is not _MISSING and value not in ("", None, [], {})
+        return present if key == "has_value" else not present
+    if key in RANGE_KEYS:
+        field, sign = RANGE_KEYS[key]
+        try:
+            bound = int(wanted)
+        except ValueError:
+            return False
+        stamp = doc.get(field)
+        return isinstance(stamp, int) and (stamp - bound) * sign >= 0
+    return None
+
+
+def has_filters(query: MultiDictProxy[str]) -> bool:
+    return any(k.startswith(FILTER_PREFIXES) or k in FILTER_KEYS or k in RANGE_KEYS for k in query)
+
+
+def matches(doc: dict[str, Any], query: MultiDictProxy[str]) -> bool:
+    """Every filter of the query string holds for the stored document (filters AND)."""
+    for key, wanted in query.items():
+        outcome = _one_filter(doc, key, wanted)
+        if outcome is False:
+            return False
+    return True
+
+
+def paginate(
+    docs: Iterable[dict[str, Any]], query: MultiDictProxy[str], page_size: int | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """The documents of one page (ascending) and the id that starts the next page, if any."""
+    selected: list[dict[str, Any]] = []
+    iterator: Iterator[dict[str, Any]] = iter(docs)
+    for doc in iterator:
+        if not matches(doc, query):
+            continue
+        if page_size is not None and len(selected) == page_size:
+            return selected, doc["_id"]
+        selected.append(doc)
+    return selected, None
+
+
+def page_size_of(value: Any) -> int:
+    """`cb_context:pagination_page_size/2`: default 50, non-integer or non-positive -> 50."""
+    try:
+        size = int(value)
+    except (TypeError, ValueError):
+        return 50
+    return size if size > 0 else 50

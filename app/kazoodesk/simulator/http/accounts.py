@@ -1,0 +1,140 @@
+"""`/v2/accounts/{A}`, its children and descendants (Kazoo 4.3 `cb_accounts`)."""
+
+from __future__ import annotations
+
+import secrets
+from typing import TYPE_CHECKING, Any
+
+from kazoodesk.schema.validate import validate
+from kazoodesk.simulator.docs import alphanum, merge_left, new_id, public_fields, request_fields
+from kazoodesk.simulator.http.common import data_object, doc_reply, save, soft_delete, stamp
+from kazoodesk.simulator.http.envelope import Call, KazooError, Reply, validation_error
+from kazoodesk.simulator.store import Transaction
+
+if TYPE_CHECKING:
+    from kazoodesk.simulator.service import Simulator
+
+ACCOUNT = "account"
+ErrorMap = dict[str, dict[str, dict[str, Any]]]
+
+
+def _account(call: Call, sim: Simulator) -> dict[str, Any]:
+    assert call.account_id is not None
+    account = sim.accounts.get(call.account_id)
+    assert account is not None  # the pipeline answered 404 already
+    return account
+
+
+def _unique_errors(sim: Simulator, doc: dict[str, Any], own_id: str | None) -> ErrorMap:
+    errors: ErrorMap = {}
+    name = alphanum(doc.get("name", ""))
+    if name and any(a["_id"] != own_id for a in sim.accounts.by_name(name)):
+        errors["name"] = {"unique": {"message": "Account name already in use", "cause": name}}
+    realm = doc.get("realm")
+    if isinstance(realm, str) and any(a["_id"] != own_id for a in sim.accounts.by_realm(realm)):
+        errors["realm"] = {"unique": {"message": "Account realm already in use", "cause": realm}}
+    return errors
+
+
+def _checked(sim: Simulator, data: dict[str, Any], own_id: str | None) -> dict[str, Any]:
+    outcome = validate(sim.schemas, "accounts", data)
+    errors = {**_unique_errors(sim, outcome.doc, own_id), **outcome.errors}
+    if errors:
+        raise validation_error(errors)
+    return outcome.doc
+
+
+def account_document(
+    data: dict[str, Any], account_id: str, parent: dict[str, Any] | None
+) -> dict[str, Any]:
+    """A new account document under `parent` (None for the master account)."""
+    doc = dict(data)
+    doc["_id"] = account_id
+    doc.setdefault("realm", f"{secrets.token_hex(4)}.sip.kazoodesk.test")
+    doc["pvt_tree"] = [*(parent.get("pvt_tree") or []), parent["_id"]] if parent else []
+    doc["pvt_enabled"] = doc.get("enabled", True)
+    return doc
+
+
+async def create_child(call: Call, sim: Simulator, parent: dict[str, Any]) -> Reply:
+    data = request_fields(data_object(call))
+    doc = _checked(sim, data, None)
+    child_id = str(data.get("id") or new_id())
+    doc = account_document(doc, child_id, parent)
+    doc = stamp(call, doc, ACCOUNT) | {"pvt_account_id": child_id}
+
+    def recheck(tx: Transaction) -> ErrorMap:
+        return _unique_errors(sim, doc, child_id)
+
+    saved = await save(sim, child_id, doc, None, recheck)
+    return doc_reply(saved, status=201)
+
+
+async def put_account(call: Call, sim: Simulator) -> Reply:
+    return await create_child(call, sim, _account(call, sim))
+
+
+async def put_top_account(call: Call, sim: Simulator) -> Reply:
+    parent = sim.accounts.get(call.auth_account_id or "")
+    assert parent is not None
+    return await create_child(call, sim, parent)
+
+
+async def get_account(call: Call, sim: Simulator) -> Reply:
+    account = _account(call, sim)
+    call.if_match(account["_rev"])
+    return doc_reply(account)
+
+
+async def _update(call: Call, sim: Simulator, merged: bool) -> Reply:
+    stored = _account(call, sim)
+    request = request_fields(data_object(call))
+    data = merge_left(request, public_fields(stored)) if merged else request
+    data.pop("id", None)
+    doc = _checked(sim, data, stored["_id"])
+    call.if_match(stored["_rev"])
+    doc["_id"] = stored["_id"]
+    doc = stamp(call, doc, ACCOUNT, stored) | {"pvt_account_id": stored["_id"]}
+    doc["pvt_enabled"] = doc.get("enabled", True)
+    saved = await save(sim, stored["_id"], doc, stored["_rev"])
+    return doc_reply(saved)
+
+
+async def replace_account(call: Call, sim: Simulator) -> Reply:
+    return await _update(call, sim, merged=False)
+
+
+async def patch_account(call: Call, sim: Simulator) -> Reply:
+    return await _update(call, sim, merged=True)
+
+
+async def delete_account(call: Call, sim: Simulator) -> Reply:
+    stored = _account(call, sim)
+    call.if_match(stored["_rev"])
+    if sim.accounts.children(stored["_id"]):
+        raise KazooError(
+            400,
+            "account_has_descendants",
+            {"message": "account has descendants, delete them first"},
+            system=True,
+        )
+    return await soft_delete(call, sim, stored)
+
+
+def _tree_row(account: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": account["_id"],
+        "name": account.get("name"),
+        "realm": account.get("realm"),
+        "tree": account.get("pvt_tree", []),
+    }
+
+
+async def children(call: Call, sim: Simulator) -> Reply:
+    rows = [_tree_row(a) for a in sim.accounts.children(_account(call, sim)["_id"])]
+    return Reply(rows, revision="auto", extra={"page_size": len(rows)})
+
+
+async def descendants(call: Call, sim: Simulator) -> Reply:
+    rows = [_tree_row(a) for a in sim.accounts.descendants(_account(call, sim)["_id"])]
+    return Reply(rows, revision="auto", extra={"page_size": len(rows)})

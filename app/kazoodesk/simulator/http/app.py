@@ -1,0 +1,91 @@
+"""The simulator's aiohttp application: every Crossbar path goes through one pipeline."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from kazoodesk.simulator.http import accounts, auth, devices, registrations, schemas, users
+from kazoodesk.simulator.http.pipeline import MAX_UPLOAD_BYTES, Pipeline, Route, Router
+
+if TYPE_CHECKING:
+    from kazoodesk.simulator.service import Simulator
+
+ROUTES = [
+    # top level: /v2/...
+    Route(("user_auth",), {"PUT": auth.user_auth}, under_account=False, public=("PUT",)),
+    Route(("api_auth",), {"PUT": auth.api_auth}, under_account=False, public=("PUT",)),
+    Route(("schemas",), {"GET": schemas.list_schemas}, under_account=False, public=("GET",)),
+    Route(("schemas", "{name}"), {"GET": schemas.get_schema}, under_account=False, public=("GET",)),
+    Route(("accounts",), {"PUT": accounts.put_top_account}, under_account=False),
+    Route(
+        ("registrations", "count"),
+        {"GET": registrations.count_all_registrations},
+        under_account=False,
+    ),
+    # /v2/accounts/{account_id}/...
+    Route(
+        (),
+        {
+            "GET": accounts.get_account,
+            "PUT": accounts.put_account,
+            "POST": accounts.replace_account,
+            "PATCH": accounts.patch_account,
+            "DELETE": accounts.delete_account,
+        },
+    ),
+    Route(("children",), {"GET": accounts.children}),
+    Route(("descendants",), {"GET": accounts.descendants}),
+    Route(("users",), {"GET": users.list_users, "PUT": users.create_user}),
+    Route(
+        ("users", "{user_id}"),
+        {
+            "GET": users.get_user,
+            "POST": users.replace_user,
+            "PATCH": users.patch_user,
+            "DELETE": users.delete_user,
+        },
+    ),
+    Route(
+        ("users", "{user_id}", "devices"),
+        {"GET": devices.user_devices, "PUT": devices.create_device},
+    ),
+    Route(("devices",), {"GET": devices.list_devices, "PUT": devices.create_device}),
+    Route(("devices", "status"), {"GET": devices.devices_status}),
+    Route(
+        ("devices", "{device_id}"),
+        {
+            "GET": devices.get_device,
+            "POST": devices.replace_device,
+            "PATCH": devices.patch_device,
+            "PUT": devices.device_action,
+            "DELETE": devices.delete_device,
+        },
+    ),
+    Route(("devices", "{device_id}", "sync"), {"POST": devices.sync_device}),
+    # not in Kazoo 4.3: the URL and body the seed document shows for NOTIFY
+    Route(
+        ("devices", "{device_id}", "notify"),
+        {"POST": devices.notify_device, "PUT": devices.notify_device},
+    ),
+    Route(
+        ("devices", "{device_id}", "quickcall", "{number}"),
+        {"GET": devices.quickcall, "POST": devices.quickcall},
+        public=("GET", "POST"),
+    ),
+    Route(
+        ("registrations",),
+        {"GET": registrations.list_registrations, "DELETE": registrations.flush_all},
+    ),
+    Route(("registrations", "count"), {"GET": registrations.count_registrations}),
+    Route(("registrations", "{username}"), {"DELETE": registrations.flush_one}),
+]
+
+
+def build_app(sim: Simulator) -> web.Application:
+    app = web.Application(client_max_size=MAX_UPLOAD_BYTES * 2)
+    pipeline = Pipeline(sim, Router(ROUTES))
+    app.router.add_route("*", "/{version:v[0-9]+}/{path:.*}", pipeline)
+    app.router.add_route("*", "/{version:v[0-9]+}", pipeline)
+    return app

@@ -1,0 +1,127 @@
+"""Steps every document resource shares: load or 404, save with conflict mapping, replies."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from kazoodesk.simulator.docs import public_fields, stamp_private
+from kazoodesk.simulator.http.envelope import (
+    Call,
+    KazooError,
+    Reply,
+    bad_identifier,
+    datastore_conflict,
+    validation_error,
+)
+from kazoodesk.simulator.store import Conflict, Transaction
+
+if TYPE_CHECKING:
+    from kazoodesk.simulator.service import Simulator
+
+
+class Rejected(Exception):
+    """A write function found the request invalid inside the transaction (a lost race)."""
+
+    def __init__(self, errors: dict[str, Any]) -> None:
+        super().__init__("rejected")
+        self.errors = errors
+
+
+def load(call: Call, sim: Simulator, doc_id: str, doc_type: str) -> dict[str, Any]:
+    """The live document of that type in the URL's account, or 404 `bad_identifier`."""
+    assert call.account_id is not None
+    doc = sim.store.reader.get(call.account_id, doc_id)
+    if doc is None or doc.get("pvt_type") != doc_type:
+        raise bad_identifier(doc_id)
+    return doc
+
+
+def data_object(call: Call) -> dict[str, Any]:
+    """The request's `data`, which must be an object for document writes."""
+    data = call.data
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise validation_error(
+            {
+                "data": {
+                    "type": {
+                        "message": "Value did not match type(s): object",
+                        "target": "object",
+                        "value": data,
+                    }
+                }
+            }
+        )
+    return data
+
+
+def stamp(
+    call: Call, doc: dict[str, Any], doc_type: str, stored: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    assert call.account_id is not None
+    return stamp_private(
+        doc,
+        doc_type,
+        call.account_id,
+        call.request_id,
+        call.auth_account_id,
+        call.auth_owner_id,
+        stored,
+    )
+
+
+async def save(
+    sim: Simulator,
+    account_id: str,
+    doc: dict[str, Any],
+    expected_rev: str | None,
+    recheck: Any = None,
+) -> dict[str, Any]:
+    """Write the document durably; `recheck(tx)` may return errors found under the lock."""
+
+    def write(tx: Transaction) -> dict[str, Any]:
+        if recheck is not None:
+            errors = recheck(tx)
+            if errors:
+                raise Rejected(errors)
+        return tx.put(account_id, doc, expected_rev)
+
+    try:
+        return await sim.store.write(write)
+    except Conflict as exc:
+        raise datastore_conflict() from exc
+    except Rejected as exc:
+        raise validation_error(exc.errors) from exc
+
+
+def doc_reply(doc: dict[str, Any], status: int = 200, **headers: str) -> Reply:
+    return Reply(public_fields(doc), status=status, revision=doc["_rev"], headers=headers)
+
+
+def deleted_reply(stored: dict[str, Any]) -> Reply:
+    """Crossbar answers a delete with the public fields and `_read_only.deleted`."""
+    data = public_fields(stored)
+    data["_read_only"] = {"deleted": True}
+    return Reply(data, revision=stored["_rev"])
+
+
+async def soft_delete(call: Call, sim: Simulator, stored: dict[str, Any]) -> Reply:
+    assert call.account_id is not None
+    if not call.flag("should_soft_delete", True):
+
+        def purge(tx: Transaction) -> None:
+            tx.purge(call.account_id or "", stored["_id"])
+
+        await sim.store.write(purge)
+        return deleted_reply(stored)
+    doc = {**stored, "pvt_deleted": True}
+    doc = stamp(call, doc, stored["pvt_type"], stored)
+    doc["pvt_deleted"] = True
+    await save(sim, call.account_id, doc, stored["_rev"])
+    return deleted_reply(stored)
+
+
+def require(condition: bool, error: KazooError) -> None:
+    if not condition:
+        raise error

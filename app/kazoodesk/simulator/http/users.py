@@ -1,0 +1,139 @@
+"""`/v2/accounts/{A}/users...` with the core of Kazoo 4.3's users (`cb_users_v2`)."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING, Any
+
+from kazoodesk.schema.validate import validate
+from kazoodesk.simulator.docs import merge_left, new_id, public_fields, request_fields
+from kazoodesk.simulator.http.common import (
+    data_object,
+    doc_reply,
+    load,
+    save,
+    soft_delete,
+    stamp,
+)
+from kazoodesk.simulator.http.envelope import Call, Reply, datastore_conflict, validation_error
+from kazoodesk.simulator.store import Queries, Transaction
+
+if TYPE_CHECKING:
+    from kazoodesk.simulator.service import Simulator
+
+USER = "user"
+ErrorMap = dict[str, dict[str, dict[str, Any]]]
+
+
+def password_hashes(username: str, password: str) -> dict[str, str]:
+    """`kzd_module_utils:pass_hashes/2` over the lower-cased username."""
+    creds = f"{username.lower()}:{password}".encode()
+    return {
+        "pvt_md5_auth": hashlib.md5(creds).hexdigest(),
+        "pvt_sha1_auth": hashlib.sha1(creds).hexdigest(),
+    }
+
+
+def _account_id(call: Call) -> str:
+    assert call.account_id is not None
+    return call.account_id
+
+
+def _username_errors(
+    queries: Queries, account_id: str, doc: dict[str, Any], own_id: str | None
+) -> ErrorMap:
+    username = doc.get("username")
+    if not isinstance(username, str):
+        return {}
+    taken = [d for _a, d, _v in queries.lookup("user_username", username.lower(), account_id)]
+    if any(d != own_id for d in taken):
+        return {"username": {"unique": {"message": "Username must be unique", "cause": username}}}
+    return {}
+
+
+def user_document(data: dict[str, Any], stored: dict[str, Any] | None) -> dict[str, Any]:
+    """Lower-case the username and keep the password only as its hashes."""
+    doc = dict(data)
+    if isinstance(doc.get("username"), str):
+        doc["username"] = doc["username"].lower()
+    password = doc.pop("password", None)
+    if isinstance(password, str) and isinstance(doc.get("username"), str):
+        doc.update(password_hashes(doc["username"], password))
+    elif stored is not None:
+        doc.update({k: stored[k] for k in ("pvt_md5_auth", "pvt_sha1_auth") if k in stored})
+    return doc
+
+
+async def _write(
+    call: Call, sim: Simulator, data: dict[str, Any], stored: dict[str, Any] | None
+) -> dict[str, Any]:
+    account_id = _account_id(call)
+    own_id = stored["_id"] if stored else str(data.get("id") or new_id())
+    outcome = validate(sim.schemas, "users", data)
+    errors = {**_username_errors(sim.store.reader, account_id, outcome.doc, own_id)}
+    errors.update(outcome.errors)
+    if errors:
+        raise validation_error(errors)
+    if stored is None and sim.store.reader.exists(account_id, own_id):
+        raise datastore_conflict()
+    if stored is not None:
+        call.if_match(stored["_rev"])
+    doc = user_document(outcome.doc, stored)
+    doc["_id"] = own_id
+    hashes = {k: doc.pop(k) for k in ("pvt_md5_auth", "pvt_sha1_auth") if k in doc}
+    doc = stamp(call, doc, USER, stored) | hashes
+
+    def recheck(tx: Transaction) -> ErrorMap:
+        return _username_errors(tx, account_id, doc, own_id)
+
+    return await save(sim, account_id, doc, stored["_rev"] if stored else None, recheck)
+
+
+def _listing_row(doc: dict[str, Any]) -> dict[str, Any]:
+    row = {
+        "id": doc["_id"],
+        "first_name": doc.get("first_name"),
+        "last_name": doc.get("last_name"),
+        "username": doc.get("username"),
+        "email": doc.get("email"),
+        "priv_level": doc.get("priv_level"),
+        "presence_id": doc.get("presence_id"),
+        "features": doc.get("features", []),
+        "enabled": doc.get("enabled"),
+    }
+    return {k: v for k, v in row.items() if v is not None}
+
+
+async def list_users(call: Call, sim: Simulator) -> Reply:
+    docs = list(sim.store.reader.list_type(_account_id(call), USER))
+    rows = [_listing_row(doc) for doc in reversed(docs)]
+    return Reply(rows, revision="auto", extra={"page_size": len(rows)})
+
+
+async def create_user(call: Call, sim: Simulator) -> Reply:
+    saved = await _write(call, sim, request_fields(data_object(call)), None)
+    return doc_reply(saved, status=201)
+
+
+async def get_user(call: Call, sim: Simulator) -> Reply:
+    stored = load(call, sim, call.params["user_id"], USER)
+    call.if_match(stored["_rev"])
+    return doc_reply(stored)
+
+
+async def replace_user(call: Call, sim: Simulator) -> Reply:
+    stored = load(call, sim, call.params["user_id"], USER)
+    return doc_reply(await _write(call, sim, request_fields(data_object(call)), stored))
+
+
+async def patch_user(call: Call, sim: Simulator) -> Reply:
+    stored = load(call, sim, call.params["user_id"], USER)
+    data = merge_left(request_fields(data_object(call)), public_fields(stored))
+    data.pop("id", None)
+    return doc_reply(await _write(call, sim, data, stored))
+
+
+async def delete_user(call: Call, sim: Simulator) -> Reply:
+    stored = load(call, sim, call.params["user_id"], USER)
+    call.if_match(stored["_rev"])
+    return await soft_delete(call, sim, stored)

@@ -1,0 +1,139 @@
+"""Start and stop the simulator: in the foreground (`kazoodesk serve`) or on a background thread."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from kazoodesk.simulator import demo
+from kazoodesk.simulator.http.app import build_app
+from kazoodesk.simulator.service import DB_FILE, Simulator
+from kazoodesk.simulator.store import StoreError
+
+
+class StartError(Exception):
+    """The simulator could not start; the message says why in one line."""
+
+
+@dataclass
+class ServeOptions:
+    data_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 8000
+    demo: bool = False
+    reset: bool = False
+
+
+def _remove_database(data_dir: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        path = data_dir / f"{DB_FILE}{suffix}"
+        if path.exists():
+            path.unlink()
+
+
+def open_simulator(options: ServeOptions) -> tuple[Simulator, dict[str, Any]]:
+    """Open (and seed when empty) the store; return the services and the logins."""
+    try:
+        options.data_dir.mkdir(parents=True, exist_ok=True)
+        if options.reset:
+            _remove_database(options.data_dir)
+        sim = Simulator.open(options.data_dir)
+    except (StoreError, OSError) as exc:
+        raise StartError(str(exc)) from exc
+    try:
+        credentials = demo.saved_credentials(sim.store)
+        if credentials is None:
+            data = demo.load_demo_data() if options.demo else demo.bootstrap_data()
+            credentials = demo.seed(sim.store, sim.schemas, data)
+    except Exception:
+        sim.close()
+        raise
+    return sim, credentials
+
+
+class SimulatorRunner:
+    """One running simulator: its services, HTTP site and the READY information."""
+
+    def __init__(self, options: ServeOptions) -> None:
+        self.options = options
+        self.sim: Simulator | None = None
+        self.ready: dict[str, Any] = {}
+        self._runner: web.AppRunner | None = None
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop_event: asyncio.Event | None = None
+
+    async def start(self) -> dict[str, Any]:
+        """Open the store and start serving on the running loop; return the READY info."""
+        self.sim, credentials = open_simulator(self.options)
+        self._runner = web.AppRunner(build_app(self.sim), access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.options.host, self.options.port)
+        try:
+            await site.start()
+        except OSError as exc:
+            await self.stop()
+            raise StartError(
+                f"cannot listen on {self.options.host}:{self.options.port}: {exc.strerror or exc}"
+            ) from exc
+        port = self._runner.addresses[0][1]
+        api = f"http://{_url_host(self.options.host)}:{port}/v2"
+        self.ready = {"api": api, **credentials}
+        return self.ready
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        if self.sim is not None:
+            self.sim.close()
+            self.sim = None
+
+    # ---- on a background thread with its own loop (demo mode, tests) ------------------------
+
+    def start_in_thread(self, timeout: float = 30.0) -> dict[str, Any]:
+        started = threading.Event()
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+            asyncio.set_event_loop(loop)
+            try:
+                loop.run_until_complete(self.start())
+            except BaseException as exc:  # handed to the starting thread
+                failure.append(exc)
+                started.set()
+                loop.close()
+                return
+            self._stop_event = asyncio.Event()
+            started.set()
+            loop.run_until_complete(self._stop_event.wait())
+            loop.run_until_complete(self.stop())
+            loop.close()
+
+        self._thread = threading.Thread(target=run, name="kazoo-simulator", daemon=True)
+        self._thread.start()
+        if not started.wait(timeout):
+            raise StartError("the simulator did not start in time")
+        if failure:
+            raise failure[0]
+        return self.ready
+
+    def stop_thread(self, timeout: float = 30.0) -> None:
+        if self._thread is None or self._loop is None or self._stop_event is None:
+            return
+        self._loop.call_soon_threadsafe(self._stop_event.set)
+        self._thread.join(timeout)
+        self._thread = None
+
+
+def _url_host(host: str) -> str:
+    if host in {"0.0.0.0", ""}:
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host

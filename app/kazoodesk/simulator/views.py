@@ -1,0 +1,63 @@
+"""The secondary lookups ("views") kept for each document, as Kazoo's CouchDB views do."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kazoodesk.simulator.store import ViewRow
+
+
+def index_document(doc: dict[str, Any]) -> list[ViewRow]:
+    kind = doc.get("pvt_type")
+    if kind == "device":
+        return _device_rows(doc)
+    if kind == "user":
+        return _user_rows(doc)
+    if kind == "account":
+        return _account_rows(doc)
+    return []
+
+
+def _device_rows(doc: dict[str, Any]) -> list[ViewRow]:
+    rows = []
+    sip = doc.get("sip") if isinstance(doc.get("sip"), dict) else {}
+    method = sip.get("method", "password")
+    username = sip.get("username")
+    if isinstance(username, str) and method == "password":
+        rows.append(ViewRow("sip_credentials", username.lower()))
+    if method == "ip" and isinstance(sip.get("ip"), str):
+        rows.append(ViewRow("sip_ip", sip["ip"]))
+    mac = doc.get("mac_address")
+    if isinstance(mac, str) and mac:
+        rows.append(ViewRow("mac_address", mac))
+    owner = doc.get("owner_id")
+    if isinstance(owner, str) and owner:
+        rows.append(ViewRow("device_users", owner, False))
+    hotdesk = doc.get("hotdesk")
+    users = hotdesk.get("users") if isinstance(hotdesk, dict) else None
+    if isinstance(users, dict):
+        rows.extend(ViewRow("device_users", u, True) for u in users if u != owner)
+    return rows
+
+
+def _user_rows(doc: dict[str, Any]) -> list[ViewRow]:
+    rows = []
+    if doc.get("enabled", True) and doc.get("pvt_md5_auth"):
+        rows.append(ViewRow("creds_by_md5", doc["pvt_md5_auth"]))
+    if doc.get("pvt_sha1_auth"):
+        rows.append(ViewRow("creds_by_sha", doc["pvt_sha1_auth"]))
+    if isinstance(doc.get("username"), str):
+        rows.append(ViewRow("user_username", doc["username"].lower()))
+    return rows
+
+
+def _account_rows(doc: dict[str, Any]) -> list[ViewRow]:
+    rows = [ViewRow("account_name", doc.get("pvt_alphanum_name", ""))]
+    if doc.get("realm"):
+        rows.append(ViewRow("account_realm", str(doc["realm"]).lower()))
+    if doc.get("pvt_api_key"):
+        rows.append(ViewRow("account_api_key", doc["pvt_api_key"]))
+    tree = doc.get("pvt_tree") or []
+    # one row per ancestor; the value says whether it is the direct parent
+    rows.extend(ViewRow("account_ancestor", a, i == len(tree) - 1) for i, a in enumerate(tree))
+    return rows
