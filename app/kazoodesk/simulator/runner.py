@@ -50,9 +50,9 @@ def open_simulator(options: ServeOptions) -> tuple[Simulator, dict[str, Any]]:
         if credentials is None:
             data = demo.load_demo_data() if options.demo else demo.bootstrap_data()
             credentials = demo.seed(sim.store, sim.schemas, data)
-    except Exception:
+    except (demo.SeedError, OSError) as exc:
         sim.close()
-        raise
+        raise StartError(f"cannot seed the store: {exc}") from exc
     return sim, credentials
 
 

@@ -36,7 +36,13 @@ if TYPE_CHECKING:
     from kazoodesk.simulator.service import Simulator
 
 MAX_UPLOAD_BYTES = 8_000_000
-JSON_TYPES = {"application/json", "application/x-json", "text/json"}
+# curl's `-d` sends a form content type; Crossbar still reads such a body as JSON.
+JSON_TYPES = {
+    "application/json",
+    "application/x-json",
+    "text/json",
+    "application/x-www-form-urlencoded",
+}
 VERSIONS = {"v1", "v2"}
 
 Handler = Callable[[Call, "Simulator"], Awaitable[Reply]]
