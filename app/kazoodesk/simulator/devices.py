@@ -10,8 +10,9 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from multidict import MultiDictProxy
+from multidict import MultiMapping
 
+from kazoodesk.schema.defaults import to_integer
 from kazoodesk.simulator.store import Queries
 
 ErrorMap = dict[str, dict[str, dict[str, Any]]]
@@ -19,12 +20,22 @@ ErrorMap = dict[str, dict[str, dict[str, Any]]]
 DEFAULT_DEVICE_TYPE = "sip_device"
 
 
-def cleanse_mac(mac: Any) -> Any:
-    """`provisioner_util:cleanse_mac_address/1`: lower-case hex digits only (when there are any)."""
+def sub_object(doc: dict[str, Any] | None, key: str) -> dict[str, Any]:
+    """`doc[key]` when it is an object, else an empty one (for reading only)."""
+    value = (doc or {}).get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def mac_digits(mac: Any) -> str | None:
+    """`provisioner_util:cleanse_mac_address/1`: the lower-case hex digits, or None."""
     if not isinstance(mac, str):
-        return mac
-    digits = re.sub(r"[^0-9a-fA-F]", "", mac).lower()
-    return digits or mac
+        return None
+    return re.sub(r"[^0-9a-fA-F]", "", mac).lower() or None
+
+
+def cleanse_mac(mac: Any) -> Any:
+    """`prepare_mac_address`: the cleansed MAC; a value without hex digits is left as sent."""
+    return mac_digits(mac) or mac
 
 
 def format_e164(number: str) -> str:
@@ -59,11 +70,7 @@ def prepare(doc: dict[str, Any], account_realm: str | None) -> dict[str, Any]:
         for keys in ("combo_keys", "feature_keys"):
             if isinstance(provision.get(keys), dict):
                 provision[keys] = {k: v for k, v in provision[keys].items() if v is not None}
-    emergency = (
-        (doc.get("caller_id") or {}).get("emergency")
-        if isinstance(doc.get("caller_id"), dict)
-        else None
-    )
+    emergency = sub_object(doc, "caller_id").get("emergency")
     if isinstance(emergency, dict) and isinstance(emergency.get("number"), str):
         emergency["number"] = format_e164(emergency["number"])
     return doc
@@ -100,13 +107,18 @@ def custom_errors(
 def _mdn_errors(doc: dict[str, Any], stored: dict[str, Any] | None, superduper: bool) -> ErrorMap:
     if doc.get("device_type") != "mobile":
         return {}
-    mdn = (doc.get("mobile") or {}).get("mdn") if isinstance(doc.get("mobile"), dict) else None
+    mdn = sub_object(doc, "mobile").get("mdn")
     if not mdn:
         return {"mobile.mdn": {"required": {"message": "Field is required but missing"}}}
-    old = ((stored or {}).get("mobile") or {}).get("mdn")
-    if stored is not None and old and old != mdn and not superduper:
-        return _error("mobile.mdn", "invalid", "unable to change mdn", mdn)
+    old = sub_object(stored, "mobile").get("mdn")
+    if stored is not None and old and _mdn_changed(old, mdn) and not superduper:
+        return _error("mobile.mdn", "invalid", "Mobile Device Number cannot be changed", mdn)
     return {}
+
+
+def _mdn_changed(old: Any, new: Any) -> bool:
+    """`check_mdn_changed/3` compares the numbers normalised (`knm_converters:normalize/1`)."""
+    return format_e164(str(old)) != format_e164(str(new))
 
 
 def _mac_errors(
@@ -116,8 +128,8 @@ def _mac_errors(
     device_id: str | None,
     stored: dict[str, Any] | None,
 ) -> ErrorMap:
-    mac = doc.get("mac_address")
-    if not isinstance(mac, str) or not mac:
+    mac = mac_digits(doc.get("mac_address"))
+    if mac is None:  # `unique_mac_address(undefined)`: nothing to check
         return {}
     if stored is not None and stored.get("mac_address") == mac:
         return {}
@@ -130,13 +142,13 @@ def _mac_errors(
 def _credential_errors(
     queries: Queries, account_id: str, doc: dict[str, Any], device_id: str | None
 ) -> ErrorMap:
-    sip = doc.get("sip") if isinstance(doc.get("sip"), dict) else {}
+    sip = sub_object(doc, "sip")
     method = sip.get("method", "password")
     if method == "ip":
         ip = sip.get("ip")
         if not _is_ipv4(ip):
             return _error("sip.ip", "type", "Must be a valid IPv4 RFC 791", ip)
-        used = [d for _a, d, _v in queries.lookup("sip_ip", ip) if d != device_id]
+        used = [d for _a, d, _v in queries.lookup("sip_ip", str(ip)) if d != device_id]
         return _error("sip.ip", "unique", "SIP IP already in use", ip) if used else {}
     if method != "password":
         # the schema's enum error on this path replaces the custom one (shallow merge)
@@ -151,9 +163,12 @@ def _credential_errors(
 
 
 def _is_ipv4(value: Any) -> bool:
+    """`kz_network_utils:is_ipv4/1`: dotted-quad text only (`IPv4Address(5)` would pass)."""
+    if not isinstance(value, str):
+        return False
     try:
         ipaddress.IPv4Address(value)
-    except (ValueError, TypeError):
+    except ValueError:
         return False
     return True
 
@@ -161,10 +176,10 @@ def _is_ipv4(value: Any) -> bool:
 def _device_type_errors(
     doc: dict[str, Any], stored: dict[str, Any] | None, superduper: bool
 ) -> ErrorMap:
-    if stored is None or superduper or "device_type" not in stored:
+    if stored is None or superduper:
         return {}
     new_type = doc.get("device_type")
-    if new_type == stored["device_type"]:
+    if new_type == stored.get("device_type"):  # a type added to an untyped device is a change too
         return {}
     return _error(
         "device_type", "invalid", "Not authorized to change type of device", new_type or ""
@@ -173,7 +188,7 @@ def _device_type_errors(
 
 def listing_row(doc: dict[str, Any]) -> dict[str, Any]:
     """One item of `GET /devices` (view `devices/crossbar_listing`)."""
-    sip = doc.get("sip") if isinstance(doc.get("sip"), dict) else {}
+    sip = sub_object(doc, "sip")
     row = {
         "id": doc["_id"],
         "name": doc.get("name"),
@@ -256,6 +271,9 @@ def _at_path(doc: Any, path: str) -> Any:
 
 
 def _as_text(value: Any) -> str:
+    """`kz_json:get_binary_value(Path, Doc, <<>>)`: a missing value reads as ""."""
+    if value is _MISSING:
+        return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
@@ -264,15 +282,23 @@ def _as_text(value: Any) -> str:
 
 
 def _value_matches(stored: Any, wanted: str) -> bool:
-    if stored is _MISSING:
-        return False
+    """`crossbar_filter:should_filter/2`: equal text, in the JSON list, or the JSON string."""
+    text = _as_text(stored)
+    if text == wanted:
+        return True
     try:
-        options = json.loads(wanted)
+        decoded = json.loads(wanted)
     except ValueError:
-        options = None
-    if isinstance(options, list):
-        return any(_as_text(stored) == _as_text(o) for o in options)
-    return _as_text(stored) == wanted
+        return False
+    if isinstance(decoded, list):
+        return text in [o for o in decoded if isinstance(o, str)]
+    return decoded == text
+
+
+def _is_empty(value: Any) -> bool:
+    """`kz_term:is_empty/1`, which `has_value` uses through `kz_json:get_ne_value/2`."""
+    empty: tuple[Any, ...] = (None, False, 0, 0.0, "", "0", "false", "NULL", "undefined", [], {})
+    return value is _MISSING or any(type(value) is type(e) and value == e for e in empty)
 
 
 def _one_filter(doc: dict[str, Any], key: str, wanted: str) -> bool | None:
@@ -286,25 +312,21 @@ def _one_filter(doc: dict[str, Any], key: str, wanted: str) -> bool | None:
     if key == "key_missing":
         return _at_path(doc, wanted) is _MISSING
     if key in {"has_value", "value_missing"}:
-        value = _at_path(doc, wanted)
-        present = value is not _MISSING and value not in ("", None, [], {})
-        return present if key == "has_value" else not present
+        empty = _is_empty(_at_path(doc, wanted))
+        return not empty if key == "has_value" else empty
     if key in RANGE_KEYS:
         field, sign = RANGE_KEYS[key]
-        try:
-            bound = int(wanted)
-        except ValueError:
-            return False
+        bound = to_integer(wanted)
         stamp = doc.get(field)
-        return isinstance(stamp, int) and (stamp - bound) * sign >= 0
+        return bound is not None and isinstance(stamp, int) and (stamp - bound) * sign >= 0
     return None
 
 
-def has_filters(query: MultiDictProxy[str]) -> bool:
+def has_filters(query: MultiMapping[str]) -> bool:
     return any(k.startswith(FILTER_PREFIXES) or k in FILTER_KEYS or k in RANGE_KEYS for k in query)
 
 
-def matches(doc: dict[str, Any], query: MultiDictProxy[str]) -> bool:
+def matches(doc: dict[str, Any], query: MultiMapping[str]) -> bool:
     """Every filter of the query string holds for the stored document (filters AND)."""
     for key, wanted in query.items():
         outcome = _one_filter(doc, key, wanted)
@@ -314,7 +336,7 @@ def matches(doc: dict[str, Any], query: MultiDictProxy[str]) -> bool:
 
 
 def paginate(
-    docs: Iterable[dict[str, Any]], query: MultiDictProxy[str], page_size: int | None
+    docs: Iterable[dict[str, Any]], query: MultiMapping[str], page_size: int | None
 ) -> tuple[list[dict[str, Any]], str | None]:
     """The documents of one page (ascending) and the id that starts the next page, if any."""
     selected: list[dict[str, Any]] = []
@@ -328,10 +350,12 @@ def paginate(
     return selected, None
 
 
+def integer_above(value: Any, floor: int, default: int) -> int:
+    """`kz_term:to_integer/1` of a request value when it is above `floor`, else `default`."""
+    number = to_integer(value)
+    return number if number is not None and number > floor else default
+
+
 def page_size_of(value: Any) -> int:
     """`cb_context:pagination_page_size/2`: default 50, non-integer or non-positive -> 50."""
-    try:
-        size = int(value)
-    except (TypeError, ValueError):
-        return 50
-    return size if size > 0 else 50
+    return integer_above(value, 0, 50)

@@ -84,30 +84,32 @@ def _wants_sync(data: dict[str, Any]) -> bool:
 
 
 def _credentials(doc: dict[str, Any]) -> tuple[Any, Any]:
-    sip = doc.get("sip") if isinstance(doc.get("sip"), dict) else {}
+    sip = rules.sub_object(doc, "sip")
     return sip.get("username"), sip.get("password")
 
 
 # ---- handlers ----------------------------------------------------------------------------------
 
 
+def _paginates(call: Call) -> bool:
+    """`cb_context:should_paginate/1`: `/v2` unless `paginate=false`; `/v1` never."""
+    return call.version == "v2" and call.flag("paginate", True)
+
+
 async def list_devices(call: Call, sim: Simulator) -> Reply:
     account_id = _account_id(call)
-    paginate = call.version == "v2" and call.flag("paginate", True)
+    paginate = _paginates(call)
     page_size = rules.page_size_of(call.req_value("page_size")) if paginate else None
     start_key = call.req_value("start_key")
     start_id = rules.decode_start_key(str(start_key)) if start_key and paginate else ""
     docs = sim.store.reader.list_type(account_id, DEVICE, start_id)
-    try:
-        page, next_id = rules.paginate(docs, call.query, page_size)
-    finally:
-        docs.close()
+    page, next_id = rules.paginate(docs, call.query, page_size)
     rows = [rules.listing_row(doc) for doc in reversed(page)]
     extra: dict[str, Any] = {}
     if paginate:
         extra["page_size"] = len(rows)
-        if start_key:
-            extra["start_key"] = start_key
+        if start_key:  # `api_util:encode_start_keys/2` re-encodes the key that was used
+            extra["start_key"] = rules.encode_start_key(start_id)
         if next_id:
             extra["next_start_key"] = rules.encode_start_key(next_id)
     return Reply(rows, revision="auto", extra=extra)
@@ -147,7 +149,8 @@ async def _update(call: Call, sim: Simulator, merged: bool) -> Reply:
     doc = stamp(call, doc, DEVICE, stored)
     saved = await _store_device(call, sim, doc, stored)
     if _wants_sync(request) and _credentials(saved) != _credentials(stored):
-        _publish_check_sync(sim, saved, reboot=None)
+        # `maybe_sync_sip_data/3`: the phone still registers with the old username
+        _publish_check_sync(sim, stored, reboot=None)
     return doc_reply(saved)
 
 
@@ -166,26 +169,28 @@ async def delete_device(call: Call, sim: Simulator) -> Reply:
 
 
 async def device_action(call: Call, sim: Simulator) -> Reply:
-    """PUT on a device: `"action":"notify"` (4.3 form, and the seed's `data.event` form)."""
+    """PUT on a device: `"action":"notify"` with the 4.3 body `{"data":{"event":..}}`."""
     stored = load(call, sim, call.params["device_id"], DEVICE)
-    action = call.envelope.get("action")
+    action = call.req_value("action")
     if action is None:
         raise KazooError(400, "action required", {})
     if action != "notify":
         raise KazooError(400, "invalid action", {})
-    return await _notify(call, sim, stored)
+    return await _notify(call, sim, stored, data_object(call))
 
 
 async def notify_device(call: Call, sim: Simulator) -> Reply:
-    """`/devices/{D}/notify`, the URL the seed document shows, with `data.event`."""
+    """`/devices/{D}/notify`, the URL the seed document shows, with `data.event` (or 4.3's body)."""
     stored = load(call, sim, call.params["device_id"], DEVICE)
-    return await _notify(call, sim, stored)
-
-
-async def _notify(call: Call, sim: Simulator, stored: dict[str, Any]) -> Reply:
     data = data_object(call)
     if isinstance(data.get("event"), str) and "data" not in data:
         data = {"data": data}  # the seed's form: the event sits directly in `data`
+    return await _notify(call, sim, stored, data)
+
+
+async def _notify(
+    call: Call, sim: Simulator, stored: dict[str, Any], data: dict[str, Any]
+) -> Reply:
     outcome = validate(sim.schemas, "devices_notify", data)
     if outcome.errors:
         raise validation_error(outcome.errors)
@@ -207,7 +212,7 @@ def _publish(
     if not isinstance(username, str):
         return
     account_id = device["pvt_account_id"]
-    realm = (device.get("sip") or {}).get("realm") or _realm(sim, account_id) or ""
+    realm = _realm(sim, account_id) or ""  # `kzd_accounts:fetch_realm/1`, not the device's realm
     sim.publish_notify(
         Notification(account_id, device["_id"], username, realm, event, body, content_type)
     )
@@ -215,7 +220,7 @@ def _publish(
 
 def check_sync_event(device: dict[str, Any], reboot: bool | None) -> str:
     """`cb_devices:check_sync_event/2`: the device's own event and reboot/reload suffix."""
-    provision = device.get("provision") if isinstance(device.get("provision"), dict) else {}
+    provision = rules.sub_object(device, "provision")
     event = provision.get("check_sync_event")
     if not event:
         return "check-sync"
@@ -257,7 +262,7 @@ async def user_devices(call: Call, sim: Simulator) -> Reply:
     ids = sorted({d for _a, d, _v in sim.store.reader.lookup("device_users", user_id, account_id)})
     docs = [sim.store.reader.get(account_id, i) for i in ids]
     rows = [rules.user_device_row(doc, user_id) for doc in reversed(docs) if doc]
-    return Reply(rows, revision="auto", extra={"page_size": len(rows)})
+    return Reply(rows, revision="auto", extra={"page_size": len(rows)} if _paginates(call) else {})
 
 
 # ---- quickcall ---------------------------------------------------------------------------------
@@ -272,10 +277,8 @@ def originate_request(
     account_id = _account_id(call)
     if call.req_value("number_filter") not in ("false", False):
         number = NUMBER_STRIP.sub("", number)
-    sip = device.get("sip") if isinstance(device.get("sip"), dict) else {}
-    timeout = rules.page_size_of(call.req_value("timeout", 30))
-    if timeout <= 3:
-        timeout = 30
+    sip = rules.sub_object(device, "sip")
+    timeout = rules.integer_above(call.req_value("timeout"), 3, 30)  # `get_timeout/1`
     return {
         "application_data": {"route": number},
         "application_name": "transfer",
