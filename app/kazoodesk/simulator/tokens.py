@@ -44,7 +44,7 @@ class TokenSigner:
 
     def verify(self, token: str) -> dict[str, Any] | None:
         """The token's claims, or None when it is malformed, tampered with or expired."""
-        parts = token.split(".")
+        parts = token.split(".") if token.isascii() else []
         if len(parts) != 3:
             return None
         signing_input = f"{parts[0]}.{parts[1]}"
@@ -54,6 +54,9 @@ class TokenSigner:
             claims = json.loads(_unb64(parts[1]))
         except ValueError:
             return None
-        if not isinstance(claims, dict) or claims.get("exp", 0) <= self._clock():
+        if not isinstance(claims, dict) or not self._is_live(claims.get("exp")):
             return None
         return claims
+
+    def _is_live(self, exp: Any) -> bool:
+        return isinstance(exp, int | float) and not isinstance(exp, bool) and exp > self._clock()

@@ -6,9 +6,16 @@ import secrets
 from typing import TYPE_CHECKING, Any
 
 from kazoodesk.schema.validate import validate
-from kazoodesk.simulator.docs import alphanum, merge_left, new_id, public_fields, request_fields
-from kazoodesk.simulator.http.common import data_object, doc_reply, save, soft_delete, stamp
-from kazoodesk.simulator.http.envelope import Call, KazooError, Reply, validation_error
+from kazoodesk.simulator.docs import (
+    alphanum,
+    merge_left,
+    new_id,
+    public_fields,
+    request_fields,
+    stamp_private,
+)
+from kazoodesk.simulator.http.common import data_object, doc_reply, save, soft_delete
+from kazoodesk.simulator.http.envelope import Call, Reply, system_error, validation_error
 from kazoodesk.simulator.store import Transaction
 
 if TYPE_CHECKING:
@@ -27,8 +34,9 @@ def _account(call: Call, sim: Simulator) -> dict[str, Any]:
 
 def _unique_errors(sim: Simulator, doc: dict[str, Any], own_id: str | None) -> ErrorMap:
     errors: ErrorMap = {}
-    name = alphanum(doc.get("name", ""))
-    if name and any(a["_id"] != own_id for a in sim.accounts.by_name(name)):
+    name = doc.get("name", "")
+    key = alphanum(name)
+    if key and any(a["_id"] != own_id for a in sim.accounts.by_name(key)):
         errors["name"] = {"unique": {"message": "Account name already in use", "cause": name}}
     realm = doc.get("realm")
     if isinstance(realm, str) and any(a["_id"] != own_id for a in sim.accounts.by_realm(realm)):
@@ -42,6 +50,13 @@ def _checked(sim: Simulator, data: dict[str, Any], own_id: str | None) -> dict[s
     if errors:
         raise validation_error(errors)
     return outcome.doc
+
+
+def _stamp(call: Call, doc: dict[str, Any], stored: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The private fields of an account document: it lives in its own database."""
+    return stamp_private(
+        doc, ACCOUNT, doc["_id"], call.request_id, call.auth_account_id, call.auth_owner_id, stored
+    )
 
 
 def account_document(
@@ -61,7 +76,7 @@ async def create_child(call: Call, sim: Simulator, parent: dict[str, Any]) -> Re
     doc = _checked(sim, data, None)
     child_id = str(data.get("id") or new_id())
     doc = account_document(doc, child_id, parent)
-    doc = stamp(call, doc, ACCOUNT) | {"pvt_account_id": child_id}
+    doc = _stamp(call, doc)
 
     def recheck(tx: Transaction) -> ErrorMap:
         return _unique_errors(sim, doc, child_id)
@@ -94,7 +109,7 @@ async def _update(call: Call, sim: Simulator, merged: bool) -> Reply:
     doc = _checked(sim, data, stored["_id"])
     call.if_match(stored["_rev"])
     doc["_id"] = stored["_id"]
-    doc = stamp(call, doc, ACCOUNT, stored) | {"pvt_account_id": stored["_id"]}
+    doc = _stamp(call, doc, stored)
     doc["pvt_enabled"] = doc.get("enabled", True)
     saved = await save(sim, stored["_id"], doc, stored["_rev"])
     return doc_reply(saved)
@@ -112,12 +127,8 @@ async def delete_account(call: Call, sim: Simulator) -> Reply:
     stored = _account(call, sim)
     call.if_match(stored["_rev"])
     if sim.accounts.children(stored["_id"]):
-        raise KazooError(
-            400,
-            "account_has_descendants",
-            {"message": "account has descendants, delete them first"},
-            system=True,
-        )
+        # `cb_context:add_system_error(account_has_descendants)` is a 500 in Kazoo 4.3
+        raise system_error(500, "account_has_descendants", "account has descendants")
     return await soft_delete(call, sim, stored)
 
 

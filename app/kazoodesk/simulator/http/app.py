@@ -72,7 +72,7 @@ ROUTES = [
     Route(
         ("devices", "{device_id}", "quickcall", "{number}"),
         {"GET": devices.quickcall, "POST": devices.quickcall},
-        public=("GET", "POST"),
+        public=("GET",),  # `cb_devices:authenticate/1` lets only GET quickcall in without a token
     ),
     Route(
         ("registrations",),
@@ -86,6 +86,7 @@ ROUTES = [
 def build_app(sim: Simulator) -> web.Application:
     app = web.Application(client_max_size=MAX_UPLOAD_BYTES * 2)
     pipeline = Pipeline(sim, Router(ROUTES))
-    app.router.add_route("*", "/{version:v[0-9]+}/{path:.*}", pipeline)
-    app.router.add_route("*", "/{version:v[0-9]+}", pipeline)
+    # the bound coroutine method: aiohttp deprecates callables that are not coroutine functions
+    app.router.add_route("*", "/{version:v[0-9]+}/{path:.*}", pipeline.__call__)
+    app.router.add_route("*", "/{version:v[0-9]+}", pipeline.__call__)
     return app

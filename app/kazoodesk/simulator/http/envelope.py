@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
-from multidict import MultiDictProxy
+from multidict import MultiMapping
 
 KAZOO_VERSION = "4.3.142"
 NODE = base64.urlsafe_b64encode(hashlib.md5(f"kazoodesk@{socket.gethostname()}".encode()).digest())
@@ -90,13 +90,14 @@ class Call:
     version: str
     method: str
     envelope: dict[str, Any]
-    query: MultiDictProxy[str]
+    query: MultiMapping[str]
     request_id: str
     params: dict[str, str] = field(default_factory=dict)
     token: str | None = None
     auth_account_id: str | None = None
     auth_owner_id: str | None = None
     account_id: str | None = None
+    allowed_methods: str = "OPTIONS"  # the matched route's, for the CORS headers
 
     @property
     def data(self) -> Any:
@@ -119,9 +120,14 @@ class Call:
         return str(value).lower() == "true"
 
     def if_match(self, revision: str | None) -> None:
-        """Answer 412 when the client's `If-Match` names another revision than the current one."""
+        """Answer 412 when the client's `If-Match` names another revision than the current one;
+        on a PUT any `If-Match` is a 412 (cowboy's `if_match_must_not_exist/2`)."""
         wanted = self.request.headers.get("If-Match")
-        if wanted is None or wanted.strip() == "*":
+        if wanted is None:
+            return
+        if self.method == "PUT":
+            raise precondition_failed()
+        if wanted.strip() == "*":
             return
         tags = [tag.strip().removeprefix("W/").strip('"') for tag in wanted.split(",")]
         if revision not in tags:
@@ -130,7 +136,8 @@ class Call:
 
 @dataclass
 class Reply:
-    """A successful reply. `revision="auto"` stands for the md5 of the data (list replies)."""
+    """A successful reply. `revision="auto"` stands for the md5 of the data (list replies);
+    `extra` holds the pagination keys (left out on `/v1`)."""
 
     data: Any
     status: int = 200
@@ -153,7 +160,8 @@ def success_body(call: Call, reply: Reply) -> tuple[dict[str, Any], str | None]:
     body: dict[str, Any] = {}
     if call.token:
         body["auth_token"] = call.token
-    body.update(reply.extra)
+    if call.version != "v1":  # v1 never paginates
+        body.update(reply.extra)
     body.update(
         {
             "data": reply.data,

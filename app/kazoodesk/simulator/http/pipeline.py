@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, cast
 
 from aiohttp import web
 
@@ -31,6 +31,7 @@ from kazoodesk.simulator.http.envelope import (
     success_body,
     validation_error,
 )
+from kazoodesk.simulator.store import DocumentStore
 
 if TYPE_CHECKING:
     from kazoodesk.simulator.service import Simulator
@@ -87,19 +88,23 @@ class Router:
         raise not_found()
 
 
-def _lower_keys(envelope: dict[str, Any]) -> dict[str, Any]:
-    return {str(k).lower(): v for k, v in envelope.items()}
+def _is_not_json(request: web.Request) -> bool:
+    """A content type that is not JSON; none at all counts as JSON."""
+    return bool(request.headers.get("Content-Type")) and request.content_type not in JSON_TYPES
+
+
+def _normalize_keys(envelope: dict[str, Any]) -> dict[str, Any]:
+    """`api_util:normalize_envelope_keys/1`: lower-case, `-` to `_`, null values dropped."""
+    return {str(k).lower().replace("-", "_"): v for k, v in envelope.items() if v is not None}
 
 
 async def read_envelope(request: web.Request) -> dict[str, Any]:
     """The request body as a Crossbar envelope; 400 for bad JSON, no `data`, or too large."""
     if request.content_length and request.content_length > MAX_UPLOAD_BYTES:
         raise _too_large()
-    if request.content_type not in JSON_TYPES and request.headers.get("Content-Type"):
+    if _is_not_json(request):
         return {}
-    raw = await request.content.read(MAX_UPLOAD_BYTES + 1)
-    if len(raw) > MAX_UPLOAD_BYTES:
-        raise _too_large()
+    raw = await _read_body(request)
     if not raw.strip():
         return {}
     try:
@@ -110,6 +115,8 @@ async def read_envelope(request: web.Request) -> dict[str, Any]:
         raise validation_error(
             {"json": {"invalid": {"message": message, "target": "body"}}}
         ) from exc
+    if isinstance(envelope, dict):
+        envelope = _normalize_keys(envelope)
     if not isinstance(envelope, dict) or "data" not in envelope:
         raise validation_error(
             {"data": {"required": {"message": "Field is required but missing", "value": envelope}}}
@@ -126,7 +133,19 @@ async def read_envelope(request: web.Request) -> dict[str, Any]:
                 }
             }
         )
-    return _lower_keys(envelope)
+    return envelope
+
+
+async def _read_body(request: web.Request) -> bytes:
+    """The whole body (`StreamReader.read(n)` stops at what is buffered); 400 past the limit."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_chunked(1 << 16):
+        size += len(chunk)
+        if size > MAX_UPLOAD_BYTES:
+            raise _too_large()
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _too_large() -> KazooError:
@@ -134,7 +153,7 @@ def _too_large() -> KazooError:
         {
             "file": {
                 "maxSize": {
-                    "message": f"File must be smaller than {MAX_UPLOAD_BYTES} bytes",
+                    "message": f"Payload or Files must not be more than {MAX_UPLOAD_BYTES} bytes",
                     "target": MAX_UPLOAD_BYTES,
                 }
             }
@@ -142,26 +161,33 @@ def _too_large() -> KazooError:
     )
 
 
-def _token(request: web.Request, envelope: dict[str, Any]) -> str | None:
-    token = request.headers.get("X-Auth-Token")
-    if token:
-        return token
+def _req_value(request: web.Request, envelope: dict[str, Any], key: str) -> str | None:
+    """A non-empty string under `key` in the request data, the query string or the envelope."""
     data = envelope.get("data")
     for source in (data if isinstance(data, dict) else {}, request.query, envelope):
-        value = source.get("auth_token")
+        value = source.get(key)
         if isinstance(value, str) and value:
             return value
     return None
+
+
+def _token(request: web.Request, envelope: dict[str, Any]) -> str | None:
+    return request.headers.get("X-Auth-Token") or _req_value(request, envelope, "auth_token")
 
 
 def _tunnelled_method(request: web.Request, envelope: dict[str, Any]) -> str:
     method = request.method.upper()
     if method != "POST":
         return method
-    verb = envelope.get("verb") or request.query.get("verb")
-    if isinstance(verb, str) and verb.upper() in {"PUT", "DELETE", "PATCH"}:
-        return verb.upper()
-    return method
+    verb = (_req_value(request, envelope, "verb") or "").upper()
+    return verb if verb in {"PUT", "DELETE", "PATCH"} else method
+
+
+def _new_call(request: web.Request, envelope: dict[str, Any], method: str, request_id: str) -> Call:
+    version = request.match_info.get("version", "v2")
+    call = Call(request, version, method, envelope, request.query, request_id)
+    call.token = _token(request, envelope)
+    return call
 
 
 class Pipeline:
@@ -171,62 +197,72 @@ class Pipeline:
 
     async def __call__(self, request: web.Request) -> web.StreamResponse:
         request_id = request.headers.get("X-Request-ID") or uuid.uuid4().hex
-        version = request.match_info.get("version", "v2")
         envelope: dict[str, Any] = {}
         call: Call | None = None
         try:
             envelope = await read_envelope(request)
-            call, route = await self._prepare(request, version, envelope, request_id)
+            call = _new_call(request, envelope, _tunnelled_method(request, envelope), request_id)
+            route = self._prepare(call)
             if call.method == "OPTIONS":
-                return self._options_reply(call, route)
-            reply = await route.handlers[call.method](call, self.sim)
-            return self._success(call, route, reply)
+                return self._options_reply(call)
+            reply = await route.handlers[call.method](call, self._services(call))
+            return self._success(call, reply)
         except KazooError as error:
-            token = call.token if call else _token(request, envelope)
-            return self._error(error, request_id, token, version)
+            return self._error(
+                error, call or _new_call(request, envelope, request.method, request_id)
+            )
 
-    async def _prepare(
-        self, request: web.Request, version: str, envelope: dict[str, Any], request_id: str
-    ) -> tuple[Call, Route]:
-        if version not in VERSIONS:
+    def _prepare(self, call: Call) -> Route:
+        if call.version not in VERSIONS:
             raise not_found()
-        tokens = [t for t in request.match_info.get("path", "").split("/") if t]
-        method = _tunnelled_method(request, envelope)
-        call = Call(request, version, method, envelope, request.query, request_id)
-        call.token = _token(request, envelope)
-        under_account = bool(tokens) and tokens[0] in {"accounts", "account"}
-        if under_account and tokens[0] == "account":
-            # `/account/...` is `/accounts/{the token's account}/...`
-            tokens = ["accounts", self._claims(call).get("account_id", ""), *tokens[1:]]
-        account_segment: str | None = None
-        rest = tokens
-        if under_account and len(tokens) > 1:
-            account_segment, rest = tokens[1], tokens[2:]
-        route, params = self.router.find(account_segment is not None, rest)
-        call.params = params
-        if method != "OPTIONS" and method not in route.handlers:
+        account_segment, rest = self._path(call)
+        route, call.params = self.router.find(account_segment is not None, rest)
+        call.allowed_methods = route.allowed_methods
+        if call.method != "OPTIONS" and call.method not in route.handlers:
             raise invalid_method()
         if account_segment is not None:
             call.account_id = self._known_account(account_segment)
-        if method == "OPTIONS":
-            return call, route
-        if method not in route.public:
-            claims = self._claims(call)
-            if not claims:
-                raise invalid_credentials()
-            call.auth_account_id = claims["account_id"]
-            call.auth_owner_id = claims.get("owner_id")
-            if call.account_id and not self.sim.accounts.may_access(
-                call.auth_account_id, call.account_id
-            ):
-                raise forbidden()
-        if method in {"PUT", "POST", "PATCH"}:
-            content_type = request.headers.get("Content-Type")
-            if content_type and request.content_type not in JSON_TYPES:
-                raise KazooError(415)
-        if method == "PUT" and "If-Match" in request.headers:
-            raise precondition_failed()
-        return call, route
+        if call.method == "OPTIONS":
+            return route
+        if call.method not in route.public:
+            self._authorize(call)
+        if call.method in {"PUT", "POST", "PATCH"} and _is_not_json(call.request):
+            raise KazooError(415)
+        return route
+
+    def _path(self, call: Call) -> tuple[str | None, list[str]]:
+        """The account id segment (None off `/accounts`) and the path after it."""
+        tokens = [t for t in call.request.match_info.get("path", "").split("/") if t]
+        if tokens[:1] == ["account"]:
+            # `/account/...` is `/accounts/{the token's account}/...`; 401 without a valid token
+            # (`api_util:parse_path_tokens/3` answers `crossbar_util:response_401/1`)
+            account_id = self._claims(call).get("account_id")
+            if not account_id:
+                raise KazooError(401, "invalid credentials", {})
+            tokens = ["accounts", account_id, *tokens[1:]]
+        if tokens[:1] == ["accounts"] and len(tokens) > 1:
+            return tokens[1], tokens[2:]
+        return None, tokens
+
+    def _authorize(self, call: Call) -> None:
+        """401 without a valid token, 403 when the token's account may not reach the URL's."""
+        claims = self._claims(call)
+        if not claims:
+            raise invalid_credentials()
+        call.auth_account_id = claims["account_id"]
+        call.auth_owner_id = claims.get("owner_id")
+        if call.account_id and not self.sim.accounts.may_access(
+            call.auth_account_id, call.account_id
+        ):
+            raise forbidden()
+
+    def _services(self, call: Call) -> Simulator:
+        """The services a handler gets. cowboy answers 412 to any If-Match on a PUT once
+        validation passed (`if_match_must_not_exist/2`): such a PUT gets a store that refuses
+        to write, so it validates as usual and then stops before changing anything."""
+        if call.method != "PUT" or "If-Match" not in call.request.headers:
+            return self.sim
+        return replace(self.sim, store=cast(DocumentStore, _NoWrites(self.sim.store)))
 
     def _claims(self, call: Call) -> dict[str, Any]:
         if not call.token:
@@ -242,17 +278,15 @@ class Pipeline:
             raise bad_identifier(account_id)
         return account_id
 
-    def _options_reply(self, call: Call, route: Route) -> web.Response:
-        headers = {**CORS_HEADERS, "Access-Control-Allow-Methods": route.allowed_methods}
-        headers["X-Request-ID"] = call.request_id
+    def _options_reply(self, call: Call) -> web.Response:
+        headers = {**_cors_headers(call), "X-Request-ID": call.request_id}
         return web.Response(status=200, headers=headers)
 
-    def _success(self, call: Call, route: Route, reply: Reply) -> web.Response:
+    def _success(self, call: Call, reply: Reply) -> web.Response:
         body, revision = success_body(call, reply)
         headers = {"X-Request-ID": call.request_id, **reply.headers}
         if _is_cors(call.request):
-            headers.update(CORS_HEADERS)
-            headers["Access-Control-Allow-Methods"] = route.allowed_methods
+            headers.update(_cors_headers(call))
         if call.method == "GET":
             headers["Expires"] = "Fri, 01 Jan 1999 00:00:00 GMT"
             if revision:
@@ -261,20 +295,35 @@ class Pipeline:
                     return web.Response(status=304, headers=headers)
         return _json_response(call, body, reply.status, headers)
 
-    def _error(
-        self, error: KazooError, request_id: str, token: str | None, version: str
-    ) -> web.Response:
-        headers = {"X-Request-ID": request_id, **CORS_HEADERS}
-        headers["Access-Control-Allow-Methods"] = "OPTIONS"
+    def _error(self, error: KazooError, call: Call) -> web.Response:
+        headers = {"X-Request-ID": call.request_id, **_cors_headers(call)}
         if error.status in {304, 412, 415}:
             return web.Response(status=error.status, headers=headers)
-        body = error_body(error, request_id, token, version)
+        body = error_body(error, call.request_id, call.token, call.version)
         return web.Response(
             status=error.status,
             text=dumps(body),
             content_type="application/json",
             headers=headers,
         )
+
+
+class _NoWrites:
+    """A document store whose writes answer 412; reads go to the real store."""
+
+    def __init__(self, store: DocumentStore) -> None:
+        self._store = store
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    async def write(self, fn: Any) -> Any:
+        raise precondition_failed()
+
+
+def _cors_headers(call: Call) -> dict[str, str]:
+    """`api_util:add_cors_headers/2`, with the methods of the matched route."""
+    return {**CORS_HEADERS, "Access-Control-Allow-Methods": call.allowed_methods}
 
 
 def _is_cors(request: web.Request) -> bool:

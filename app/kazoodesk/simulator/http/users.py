@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from kazoodesk.simulator.service import Simulator
 
 USER = "user"
+HASHES = ("pvt_md5_auth", "pvt_sha1_auth")
 ErrorMap = dict[str, dict[str, dict[str, Any]]]
 
 
@@ -42,25 +43,44 @@ def _account_id(call: Call) -> str:
 def _username_errors(
     queries: Queries, account_id: str, doc: dict[str, Any], own_id: str | None
 ) -> ErrorMap:
+    """`cb_users_v2:check_user_name/2`, over the lower-cased name."""
     username = doc.get("username")
     if not isinstance(username, str):
         return {}
     taken = [d for _a, d, _v in queries.lookup("user_username", username.lower(), account_id)]
     if any(d != own_id for d in taken):
-        return {"username": {"unique": {"message": "Username must be unique", "cause": username}}}
+        cause = username.lower()
+        return {"username": {"unique": {"message": "User name already in use", "cause": cause}}}
+    return {}
+
+
+def _credential_errors(doc: dict[str, Any], stored: dict[str, Any] | None) -> ErrorMap:
+    """`cb_users_v2:maybe_validate_username/2`: a changed user name needs the password, and a
+    password needs a user name (the hashes are made from both)."""
+    username = str(doc.get("username") or "").lower()
+    current = str((stored or {}).get("username") or username)
+    if doc.get("password"):
+        if username:
+            return {}
+        message = "The user name must be provided when updating the password"
+        return {"username": {"required": {"message": message}}}
+    if username and username != current:
+        message = "The password must be provided when updating the user name"
+        return {"password": {"required": {"message": message}}}
     return {}
 
 
 def user_document(data: dict[str, Any], stored: dict[str, Any] | None) -> dict[str, Any]:
-    """Lower-case the username and keep the password only as its hashes."""
+    """Lower-case the username and keep the password only as its hashes; without a user name
+    there are no hashes (no login)."""
     doc = dict(data)
     if isinstance(doc.get("username"), str):
         doc["username"] = doc["username"].lower()
     password = doc.pop("password", None)
     if isinstance(password, str) and isinstance(doc.get("username"), str):
         doc.update(password_hashes(doc["username"], password))
-    elif stored is not None:
-        doc.update({k: stored[k] for k in ("pvt_md5_auth", "pvt_sha1_auth") if k in stored})
+    elif stored is not None and doc.get("username"):
+        doc.update({k: stored[k] for k in HASHES if k in stored})
     return doc
 
 
@@ -71,6 +91,7 @@ async def _write(
     own_id = stored["_id"] if stored else str(data.get("id") or new_id())
     outcome = validate(sim.schemas, "users", data)
     errors = {**_username_errors(sim.store.reader, account_id, outcome.doc, own_id)}
+    errors.update(_credential_errors(outcome.doc, stored))
     errors.update(outcome.errors)
     if errors:
         raise validation_error(errors)
@@ -80,8 +101,9 @@ async def _write(
         call.if_match(stored["_rev"])
     doc = user_document(outcome.doc, stored)
     doc["_id"] = own_id
-    hashes = {k: doc.pop(k) for k in ("pvt_md5_auth", "pvt_sha1_auth") if k in doc}
-    doc = stamp(call, doc, USER, stored) | hashes
+    hashes = {k: doc.pop(k) for k in HASHES if k in doc}
+    stamped = stamp(call, doc, USER, stored)  # it keeps the stored private fields ...
+    doc = {k: v for k, v in stamped.items() if k not in HASHES} | hashes  # ... but not hashes
 
     def recheck(tx: Transaction) -> ErrorMap:
         return _username_errors(tx, account_id, doc, own_id)

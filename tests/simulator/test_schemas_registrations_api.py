@@ -1,0 +1,263 @@
+"""`/v2/schemas` (kazoo-api.md §10) and `/v2/accounts/{A}/registrations` (§15) over HTTP."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from conftest import Api, Server, start_server
+from kazoodesk.resources import resource_path
+
+DEMO = "3298aa8a7018c518219080e1cefc1214"
+GLOBEX = "966b2f9354a9d301b012d82b4f0e09b8"
+SCHEMAS = resource_path("schemas")
+
+
+def error_of(reply: httpx.Response, status: int, message: str, data: Any = ...) -> dict[str, Any]:
+    assert reply.status_code == status, reply.text
+    body: dict[str, Any] = reply.json()
+    assert (body["status"], body["error"], body["message"]) == ("error", str(status), message)
+    if data is not ...:
+        assert body["data"] == data
+    return body
+
+
+# ---- schemas -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def anon(demo_server: Server) -> Iterator[Api]:
+    client = Api(demo_server)
+    yield client
+    client.http.close()
+
+
+def test_schema_list_needs_no_token(anon: Api) -> None:
+    reply = anon.call("GET", "/schemas", token=None)
+    assert reply.status_code == 200
+    body = reply.json()
+    names = body["data"]
+    assert names == sorted(names)
+    assert names == sorted(path.stem for path in SCHEMAS.glob("*.json"))
+    assert {"devices", "users", "accounts", "user_auth", "api_auth"} <= set(names)
+    assert "auth_token" not in body
+    assert len(body["revision"]) == 32
+    assert reply.headers["etag"] == f'"{body["revision"]}"'
+
+
+def test_devices_schema_needs_no_token(anon: Api) -> None:
+    reply = anon.call("GET", "/schemas/devices", token=None)
+    assert reply.status_code == 200
+    body = reply.json()
+    on_disk = json.loads((SCHEMAS / "devices.json").read_text(encoding="utf-8"))
+    expected = {k: v for k, v in on_disk.items() if k != "_id"} | {"id": "devices"}
+    assert body["data"] == expected
+    assert body["data"]["$schema"] == on_disk["$schema"]
+    assert "_id" not in body["data"]
+    assert body["revision"]
+    assert reply.headers["etag"] == f'"{body["revision"]}"'
+    again = anon.call("GET", "/schemas/devices", token=None).json()
+    assert again["revision"] == body["revision"]
+
+
+@pytest.mark.parametrize("name", ["users", "devices.combo_key", "endpoint.media"])
+def test_other_schemas(anon: Api, name: str) -> None:
+    data = anon.ok("GET", f"/schemas/{name}", token=None)["data"]
+    assert data["id"] == name
+    assert "properties" in data or "oneOf" in data or "anyOf" in data or "type" in data
+
+
+def test_unknown_schema(anon: Api) -> None:
+    reply = anon.call("GET", "/schemas/nope", token=None)
+    error_of(reply, 404, "bad_identifier", {"cause": "nope", "message": "bad identifier"})
+
+
+def test_schema_methods(anon: Api) -> None:
+    error_of(anon.call("PUT", "/schemas", {}, token=None), 405, "invalid_method")
+    error_of(anon.call("DELETE", "/schemas/devices", token=None), 405, "invalid_method")
+    error_of(anon.call("GET", "/schemas/devices/extra", token=None), 404, "not_found")
+
+
+def test_v1_schema(anon: Api) -> None:
+    url = anon.server.api.replace("/v2", "/v1") + "/schemas/devices"
+    body = httpx.get(url, timeout=30).json()
+    assert body["data"]["id"] == "devices"
+
+
+# ---- registrations -----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    started = start_server(tmp_path_factory.mktemp("registrations-store"))
+    yield started
+    started.runner.stop_thread()
+
+
+def logged_in(server: Server, who: dict[str, Any]) -> Api:
+    client = Api(server)
+    client.login(who["username"], who["password"], who["account_name"])
+    return client
+
+
+@pytest.fixture
+def demo(server: Server) -> Iterator[Api]:
+    client = logged_in(server, server.ready)
+    yield client
+    client.http.close()
+
+
+@pytest.fixture
+def master(server: Server) -> Iterator[Api]:
+    client = logged_in(server, server.ready["master"])
+    yield client
+    client.http.close()
+
+
+@pytest.fixture
+def clean(server: Server) -> Iterator[None]:
+    """Every test starts and ends without registrations."""
+    wipe(server)
+    yield
+    wipe(server)
+
+
+def wipe(server: Server) -> None:
+    sim = server.runner.sim
+    assert sim is not None
+    for account in (DEMO, GLOBEX):
+        sim.store.write_sync(lambda tx, account=account: tx.delete_registrations(account))
+
+
+def register(
+    server: Server, account: str, username: str, contact: str, expires_in: float = 300
+) -> dict[str, Any]:
+    """A registration row as the registrar stores it; returns its body."""
+    body = {
+        "username": username,
+        "contact": contact,
+        "expires": int(expires_in),
+        "realm": "demo.kazoodesk.test",
+        "user_agent": "Test Phone",
+    }
+    sim = server.runner.sim
+    assert sim is not None
+    expires_at = time.time() + expires_in
+    sim.store.write_sync(
+        lambda tx: tx.put_registration(account, username, contact, None, expires_at, body)
+    )
+    return body
+
+
+def device_usernames(client: Api, account: str) -> list[str]:
+    devices = client.ok("GET", f"/accounts/{account}/devices")["data"]
+    return [d["username"] for d in devices if d.get("username")]
+
+
+def test_no_registrations(demo: Api, clean: None) -> None:
+    body = demo.ok("GET", f"{demo.account}/registrations")
+    assert body["data"] == []
+    assert "revision" not in body
+    assert "page_size" not in body
+    assert demo.ok("GET", f"{demo.account}/registrations/count")["data"] == {"count": 0}
+
+
+def test_list_and_count(demo: Api, master: Api, clean: None) -> None:
+    first, second = sorted(device_usernames(demo, DEMO))[:2]
+    a = register(demo.server, DEMO, second, "<sip:b@192.0.2.2:5060>")
+    b = register(demo.server, DEMO, first, "<sip:a@192.0.2.1:5060>")
+    register(demo.server, GLOBEX, "globex_user", "<sip:g@192.0.2.9:5060>")
+    body = demo.ok("GET", f"{demo.account}/registrations")
+    assert body["data"] == [b, a]  # by username
+    assert "page_size" not in body
+    assert demo.ok("GET", f"{demo.account}/registrations/count")["data"] == {"count": 2}
+    assert master.ok("GET", f"/accounts/{GLOBEX}/registrations/count")["data"] == {"count": 1}
+    assert master.ok("GET", "/registrations/count")["data"] == {"count": 3}
+
+
+def test_expired_registrations_are_not_shown(demo: Api, master: Api, clean: None) -> None:
+    live, gone = sorted(device_usernames(demo, DEMO))[:2]
+    kept = register(demo.server, DEMO, live, "<sip:live@192.0.2.1>", expires_in=300)
+    register(demo.server, DEMO, gone, "<sip:gone@192.0.2.2>", expires_in=-5)
+    assert demo.ok("GET", f"{demo.account}/registrations")["data"] == [kept]
+    assert demo.ok("GET", f"{demo.account}/registrations/count")["data"] == {"count": 1}
+    assert master.ok("GET", "/registrations/count")["data"] == {"count": 1}
+
+
+def test_system_count_is_for_superduper_admins(demo: Api, master: Api, server: Server) -> None:
+    error_of(demo.call("GET", "/registrations/count"), 403, "forbidden", {"message": "forbidden"})
+    error_of(demo.call("GET", "/registrations/count", token=None), 401, "invalid_credentials")
+    assert master.ok("GET", "/registrations/count")["data"]["count"] >= 0
+    acme = Api(server)
+    acme.login("reseller", "Acme-Reseller-2024!", "Acme Telecom")
+    error_of(acme.call("GET", "/registrations/count"), 403, "forbidden")
+    acme.http.close()
+
+
+def test_flush_all(demo: Api, master: Api, clean: None) -> None:
+    username = device_usernames(demo, DEMO)[0]
+    register(demo.server, DEMO, username, "<sip:1@192.0.2.1>")
+    register(demo.server, DEMO, username, "<sip:2@192.0.2.2>")
+    register(demo.server, GLOBEX, "globex_user", "<sip:g@192.0.2.9>")
+    reply = demo.ok("DELETE", f"{demo.account}/registrations")
+    assert reply["data"] == "ok"
+    assert demo.ok("GET", f"{demo.account}/registrations")["data"] == []
+    assert master.ok("GET", f"/accounts/{GLOBEX}/registrations/count")["data"] == {"count": 1}
+    # flushing nothing is fine too
+    assert demo.ok("DELETE", f"{demo.account}/registrations")["data"] == "ok"
+
+
+def test_flush_one(demo: Api, clean: None) -> None:
+    mine, other = device_usernames(demo, DEMO)[:2]
+    register(demo.server, DEMO, mine, "<sip:1@192.0.2.1>")
+    register(demo.server, DEMO, mine, "<sip:2@192.0.2.2>")
+    kept = register(demo.server, DEMO, other, "<sip:3@192.0.2.3>")
+    reply = demo.ok("DELETE", f"{demo.account}/registrations/{mine.upper()}")
+    assert reply["data"] == "ok"
+    assert demo.ok("GET", f"{demo.account}/registrations")["data"] == [kept]
+    # a known device without a registration: still "ok"
+    assert demo.ok("DELETE", f"{demo.account}/registrations/{mine}")["data"] == "ok"
+
+
+def test_flush_one_unknown_username(demo: Api, master: Api, clean: None) -> None:
+    error_of(
+        demo.call("DELETE", f"{demo.account}/registrations/no_such_user"),
+        404,
+        "bad_identifier",
+        {"cause": "no_such_user", "message": "bad identifier"},
+    )
+    # a device username of another account is unknown here
+    globex_username = device_usernames(master, GLOBEX)[0]
+    reply = demo.call("DELETE", f"{demo.account}/registrations/{globex_username}")
+    error_of(reply, 404, "bad_identifier")
+
+
+def test_flush_one_of_a_deleted_device(demo: Api, clean: None) -> None:
+    device = {"name": "Short Lived", "sip": {"username": "short_lived_1", "password": "Pass-12345"}}
+    created = demo.ok("PUT", f"{demo.account}/devices", device)["data"]
+    assert demo.ok("DELETE", f"{demo.account}/registrations/short_lived_1")["data"] == "ok"
+    demo.ok("DELETE", f"{demo.account}/devices/{created['id']}")
+    error_of(
+        demo.call("DELETE", f"{demo.account}/registrations/short_lived_1"), 404, "bad_identifier"
+    )
+
+
+def test_registrations_need_auth_and_access(demo: Api) -> None:
+    url = f"{demo.account}/registrations"
+    error_of(demo.call("GET", url, token=None), 401, "invalid_credentials")
+    error_of(demo.call("DELETE", url, token=None), 401, "invalid_credentials")
+    error_of(demo.call("GET", f"/accounts/{GLOBEX}/registrations"), 403, "forbidden")
+    error_of(demo.call("DELETE", f"/accounts/{GLOBEX}/registrations"), 403, "forbidden")
+
+
+def test_registration_methods(demo: Api) -> None:
+    url = f"{demo.account}/registrations"
+    error_of(demo.call("PUT", url, {}), 405, "invalid_method")
+    error_of(demo.call("DELETE", f"{url}/count"), 405, "invalid_method")
+    error_of(demo.call("GET", f"{url}/someone"), 405, "invalid_method")
+    error_of(demo.call("GET", f"{url}/someone/else"), 404, "not_found")
