@@ -119,6 +119,17 @@ def registry() -> SchemaRegistry:
 
 
 @pytest.mark.parametrize("name", OUR_NAMES)
+def test_file_passes_the_draft_4_meta_schema_check(name: str) -> None:
+    assert name in SchemaRegistry.from_documents({name: read(SCHEMAS, name)})
+
+
+@needs_reference
+@pytest.mark.parametrize("name", REFERENCE_NAMES)
+def test_kazoos_own_file_passes_the_draft_4_meta_schema_check(name: str) -> None:
+    assert name in SchemaRegistry.from_documents({name: read(REFERENCE, name)})
+
+
+@pytest.mark.parametrize("name", OUR_NAMES)
 def test_every_ref_names_a_bundled_schema(name: str, registry: SchemaRegistry) -> None:
     refs = [
         (where, schema["$ref"])

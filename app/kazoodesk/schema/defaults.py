@@ -66,12 +66,15 @@ def default_for(property_schema: Any) -> Any:
     return default if fits else NO_DEFAULT
 
 
+CONTAINERS: Final = (dict, list)  # a tuple: `dict | list` would be built anew at every use
+
+
 def json_copy(value: Any) -> Any:
     """A deep copy of a JSON value (dicts and lists copied, scalars shared); fast for our use."""
     if isinstance(value, dict):
-        return {key: json_copy(item) for key, item in value.items()}
+        return {k: json_copy(v) if isinstance(v, CONTAINERS) else v for k, v in value.items()}
     if isinstance(value, list):
-        return [json_copy(item) for item in value]
+        return [json_copy(v) if isinstance(v, CONTAINERS) else v for v in value]
     return value
 
 
