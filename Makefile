@@ -3,13 +3,17 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# pykazoo 0.0a8 (a dev dependency) imports setuptools.command.test in its setup.py, which
+# setuptools 72.0 removed: packages are built with an older setuptools (pip >= 25.3 option).
+BUILD_CONSTRAINTS := $(VENV)/build-constraints.txt
 
 .PHONY: run test lint bench serve clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	printf 'setuptools<72\n' > $(BUILD_CONSTRAINTS)
+	$(BIN)/python -m pip install --quiet --build-constraint $(BUILD_CONSTRAINTS) -e '.[dev]'
 	touch $(STAMP)
 
 run: $(STAMP)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import signal
 import sys
@@ -22,23 +23,42 @@ def _parser() -> argparse.ArgumentParser:
         "serve", help="run the embedded Kazoo 4.3 simulator (devices API) until interrupted"
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    serve.add_argument("--port", type=int, default=8000, help="HTTP port (0 = any free port)")
+    serve.add_argument("--port", type=_port, default=8000, help="HTTP port (0 = any free port)")
     serve.add_argument("--data", type=Path, default=None, help="directory of the SQLite database")
     serve.add_argument("--demo", action="store_true", help="load the demo data into an empty store")
     serve.add_argument("--reset", action="store_true", help="start from an empty store")
     return parser
 
 
+def _port(value: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"not a TCP port (0-65535): {value!r}")
+    return port
+
+
 async def _serve(options: ServeOptions) -> int:
-    runner = SimulatorRunner(options)
-    ready = await runner.start()
-    print("KAZOODESK READY " + json.dumps(ready), flush=True)
+    # Handlers first: a SIGTERM/SIGINT sent as soon as READY is read (or while the store opens)
+    # must stop the server cleanly, not kill it or raise KeyboardInterrupt.
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    await stop.wait()
-    await runner.stop()
+    runner = SimulatorRunner(options)
+    try:
+        ready = await runner.start()
+        # Everything loaded so far (schemas, validators, modules) lives as long as the process:
+        # keep it out of the collector's full passes, which otherwise stall requests for ms.
+        gc.collect()
+        gc.freeze()
+        if not stop.is_set():
+            print("KAZOODESK READY " + json.dumps(ready), flush=True)
+            await stop.wait()
+    finally:
+        await runner.stop()
     return 0
 
 

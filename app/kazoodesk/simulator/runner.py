@@ -38,13 +38,20 @@ def _remove_database(data_dir: Path) -> None:
 
 def open_simulator(options: ServeOptions) -> tuple[Simulator, dict[str, Any]]:
     """Open (and seed when empty) the store; return the services and the logins."""
+    data_dir = options.data_dir
     try:
-        options.data_dir.mkdir(parents=True, exist_ok=True)
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        reason = "it is not a directory" if data_dir.exists() else (exc.strerror or str(exc))
+        raise StartError(f"cannot use the data directory {data_dir}: {reason}") from exc
+    try:
         if options.reset:
-            _remove_database(options.data_dir)
-        sim = Simulator.open(options.data_dir)
-    except (StoreError, OSError) as exc:
+            _remove_database(data_dir)
+        sim = Simulator.open(data_dir)
+    except StoreError as exc:
         raise StartError(str(exc)) from exc
+    except OSError as exc:
+        raise StartError(f"cannot use the data directory {data_dir}: {exc}") from exc
     try:
         credentials = demo.saved_credentials(sim.store)
         if credentials is None:

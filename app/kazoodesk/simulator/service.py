@@ -16,14 +16,37 @@ DB_FILE = "kazoodesk.sqlite3"
 
 
 class AccountDirectory:
-    """The account tree: lookups by id, name, realm and API key, and who may reach what."""
+    """The account tree: lookups by id, name, realm and API key, and who may reach what.
+
+    Account documents are read on every request (URL account, token account) and rarely
+    written, so they are kept in memory; the store's commit listener drops a changed one
+    before its writer is answered. Callers must not modify the documents they get.
+    """
 
     def __init__(self, store: DocumentStore) -> None:
         self._store = store
+        self._cache: dict[str, dict[str, Any]] = {}
+        self._generation = 0  # bumped by every commit that touches an account document
+        store.on_commit(self._forget)
+
+    def _forget(self, touched: list[tuple[str, str]]) -> None:
+        for account_id, doc_id in touched:
+            if account_id == doc_id:
+                self._generation += 1
+                self._cache.pop(doc_id, None)
 
     def get(self, account_id: str) -> dict[str, Any] | None:
+        cached = self._cache.get(account_id)
+        if cached is not None:
+            return cached
+        generation = self._generation
         doc = self._store.reader.get(account_id, account_id)
-        return doc if doc and doc.get("pvt_type") == "account" else None
+        if not doc or doc.get("pvt_type") != "account":
+            return None
+        # a commit that landed while this read ran may have been read or not: keep neither
+        if generation == self._generation:
+            self._cache[account_id] = doc
+        return doc
 
     def may_access(self, auth_account_id: str, target_id: str) -> bool:
         """Crossbar's `cb_simple_authz`: own account, a descendant, or superduper-admin."""
@@ -92,13 +115,17 @@ class Simulator:
     @classmethod
     def open(cls, data_dir: Path, schemas: SchemaRegistry | None = None) -> Simulator:
         store = DocumentStore(data_dir / DB_FILE, index_document)
-        secret = store.setting("token_secret", lambda: secrets.token_hex(32))
-        return cls(
-            store=store,
-            schemas=schemas or SchemaRegistry.load(),
-            tokens=TokenSigner(bytes.fromhex(secret)),
-            accounts=AccountDirectory(store),
-        )
+        try:
+            secret = store.setting("token_secret", lambda: secrets.token_hex(32))
+            return cls(
+                store=store,
+                schemas=schemas or SchemaRegistry.load(),
+                tokens=TokenSigner(bytes.fromhex(secret)),
+                accounts=AccountDirectory(store),
+            )
+        except BaseException:
+            store.close()
+            raise
 
     def publish_notify(self, notification: Notification) -> None:
         self.notifications.append(notification)

@@ -11,11 +11,13 @@ its own savepoint so one failure does not undo its neighbours.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import queue
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -76,6 +78,10 @@ class ViewRow:
     key: str
     value: Any = None
 
+
+# Told, on the writer thread, which (account_id, doc_id) a commit wrote, before any writer of
+# that batch is answered: in-memory caches of documents drop those entries.
+CommitListener = Callable[[list[tuple[str, str]]], None]
 
 # A function that computes the view rows of a document (for its type); set by the owner of
 # the store so that the store itself knows nothing about devices or users.
@@ -147,12 +153,18 @@ class Queries:
         return None if row is None else str(row[0])
 
     def registration_count(self) -> int:
-        return int(self.conn.execute("SELECT count(*) FROM registrations").fetchone()[0])
+        """Live registrations of every account (`expires_at`, Unix time, still ahead)."""
+        row = self.conn.execute(
+            "SELECT count(*) FROM registrations WHERE expires_at > ?", (time.time(),)
+        ).fetchone()
+        return int(row[0])
 
     def registrations(self, account_id: str) -> list[dict[str, Any]]:
+        """The account's live registrations (an expired one is gone, as in Kazoo's registrar)."""
         rows = self.conn.execute(
-            "SELECT body FROM registrations WHERE account_id = ? ORDER BY username, contact",
-            (account_id,),
+            "SELECT body FROM registrations WHERE account_id = ? AND expires_at > ?"
+            " ORDER BY username, contact",
+            (account_id, time.time()),
         )
         return [json.loads(body) for (body,) in rows]
 
@@ -163,6 +175,8 @@ class Transaction(Queries):
     def __init__(self, conn: sqlite3.Connection, indexer: Indexer) -> None:
         super().__init__(conn)
         self._indexer = indexer
+        # (account_id, doc_id) of every document written in the current batch
+        self.touched: list[tuple[str, str]] = []
 
     def put(self, account_id: str, doc: dict[str, Any], expected_rev: str | None) -> dict[str, Any]:
         """Save `doc` (with `_id`) if the stored revision is still `expected_rev`.
@@ -171,6 +185,7 @@ class Transaction(Queries):
         Returns the saved document with its new `_rev`.
         """
         doc_id = doc["_id"]
+        self.touched.append((account_id, doc_id))
         row = self.conn.execute(
             "SELECT rev FROM docs WHERE account_id = ? AND id = ?", (account_id, doc_id)
         ).fetchone()
@@ -210,6 +225,7 @@ class Transaction(Queries):
 
     def purge(self, account_id: str, doc_id: str) -> None:
         """Remove a document for good (a hard delete)."""
+        self.touched.append((account_id, doc_id))
         self.conn.execute("DELETE FROM docs WHERE account_id = ? AND id = ?", (account_id, doc_id))
         self.conn.execute(
             "DELETE FROM views WHERE account_id = ? AND doc_id = ?", (account_id, doc_id)
@@ -242,13 +258,24 @@ class _Job:
     future: Future[Any]
 
 
-def _connect(path: Path) -> sqlite3.Connection:
+def _connect(path: Path, opened: list[sqlite3.Connection]) -> sqlite3.Connection:
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    opened.append(conn)
     conn.execute("PRAGMA journal_mode=WAL")
+    # 16 MB of page cache (default 2 MB): the B-tree pages of 100,000 devices' keys stay hot.
+    conn.execute("PRAGMA cache_size=-16384")
     # FULL makes each commit reach the disk before a write is acknowledged.
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA busy_timeout=5000")
     return conn
+
+
+def _check_integrity(conn: sqlite3.Connection) -> None:
+    """Refuse a damaged file at once rather than fail on some later read (~0.1 s at 100k docs)."""
+    problems = [row[0] for row in conn.execute("PRAGMA quick_check(5)")]
+    if problems != ["ok"]:
+        first = " ".join(str(problems[0]).split()) if problems else "no answer"
+        raise sqlite3.DatabaseError(f"database disk image is malformed ({first})")
 
 
 class DocumentStore:
@@ -257,17 +284,27 @@ class DocumentStore:
     def __init__(self, path: Path, indexer: Indexer) -> None:
         self.path = path
         self._indexer = indexer
+        self._closed = False
+        # Transactions committed by the writer; several writes share one when they queue up.
+        self.commits = 0
+        opened: list[sqlite3.Connection] = []
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self._writer_conn = _connect(path)
+            self._writer_conn = _connect(path, opened)
+            _check_integrity(self._writer_conn)
             self._writer_conn.executescript(_DDL)
             self._check_version()
-            self.reader = Queries(_connect(path))
+            self.reader = Queries(_connect(path, opened))
             self.reader.conn.execute("PRAGMA query_only=1")
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.Error, OSError, StoreError) as exc:
+            for conn in opened:
+                conn.close()
+            if isinstance(exc, StoreError):
+                raise
+            if isinstance(exc, OSError):
+                raise StoreError(f"cannot create the data directory {path.parent}: {exc}") from exc
             raise StoreError(f"cannot use the database {path}: {exc}") from exc
-        except OSError as exc:
-            raise StoreError(f"cannot create the data directory {path.parent}: {exc}") from exc
+        self._listeners: list[CommitListener] = []
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run_writer, name="store-writer", daemon=True)
         self._thread.start()
@@ -281,6 +318,10 @@ class DocumentStore:
             )
         elif int(row[0]) > SCHEMA_VERSION:
             raise StoreError(f"{self.path} was written by a newer KazooDesk (format {row[0]})")
+
+    def on_commit(self, listener: CommitListener) -> None:
+        """Call `listener(touched)` after each commit, before the writes are acknowledged."""
+        self._listeners.append(listener)
 
     def setting(self, key: str, make: Callable[[], str]) -> str:
         """A value kept in the database for good (made by `make` the first time)."""
@@ -303,11 +344,17 @@ class DocumentStore:
         return self._submit(fn).result()
 
     def _submit(self, fn: Callable[[Transaction], T]) -> Future[T]:
+        if self._closed:
+            raise StoreError(f"the store {self.path} is closed")
         future: Future[T] = Future()
         self._jobs.put(_Job(fn, future))
         return future
 
     def close(self) -> None:
+        """Commit what is queued, then stop the writer and close the database."""
+        if self._closed:
+            return
+        self._closed = True
         self._jobs.put(None)
         self._thread.join()
         self.reader.conn.close()
@@ -329,11 +376,22 @@ class DocumentStore:
                     self._jobs.put(None)  # stop after this batch
                     break
                 batch.append(job)
-            self._commit_batch(tx, batch)
+            # A write whose waiter was cancelled before it ran is dropped (nobody was told it
+            # happened); the others can no longer be cancelled, so their results always land.
+            batch = [job for job in batch if job.future.set_running_or_notify_cancel()]
+            try:
+                self._commit_batch(tx, batch)
+            except Exception as exc:  # a bug here must not leave writers waiting forever
+                for job in batch:
+                    if not job.future.done():
+                        job.future.set_exception(StoreError(f"store writer error: {exc!r}"))
 
     def _commit_batch(self, tx: Transaction, batch: list[_Job]) -> None:
+        if not batch:
+            return
         conn = self._writer_conn
         outcomes: list[tuple[bool, Any]] = []
+        tx.touched.clear()
         try:
             conn.execute("BEGIN IMMEDIATE")
             for job in batch:
@@ -346,11 +404,17 @@ class DocumentStore:
                     conn.execute("RELEASE job")
                     outcomes.append((False, exc))
             conn.execute("COMMIT")
+            self.commits += 1
         except sqlite3.Error as exc:
             if conn.in_transaction:
-                conn.execute("ROLLBACK")
+                # (when even this fails, SQLite has rolled back by itself)
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
             failure = StoreError(f"write failed: {exc}")
             outcomes = [(False, failure)] * len(batch)
+        # (rolled-back writes are reported too: forgetting an unchanged entry is harmless)
+        for listener in self._listeners:
+            listener(list(tx.touched))
         for job, (ok, value) in zip(batch, outcomes, strict=True):
             if ok:
                 job.future.set_result(value)

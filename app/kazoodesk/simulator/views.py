@@ -18,9 +18,13 @@ def index_document(doc: dict[str, Any]) -> list[ViewRow]:
     return []
 
 
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def _device_rows(doc: dict[str, Any]) -> list[ViewRow]:
     rows = []
-    sip = doc.get("sip") if isinstance(doc.get("sip"), dict) else {}
+    sip = _object(doc.get("sip"))
     method = sip.get("method", "password")
     username = sip.get("username")
     if isinstance(username, str) and method == "password":
@@ -33,8 +37,7 @@ def _device_rows(doc: dict[str, Any]) -> list[ViewRow]:
     owner = doc.get("owner_id")
     if isinstance(owner, str) and owner:
         rows.append(ViewRow("device_users", owner, False))
-    hotdesk = doc.get("hotdesk")
-    users = hotdesk.get("users") if isinstance(hotdesk, dict) else None
+    users = _object(doc.get("hotdesk")).get("users")
     if isinstance(users, dict):
         rows.extend(ViewRow("device_users", u, True) for u in users if u != owner)
     return rows
@@ -42,9 +45,11 @@ def _device_rows(doc: dict[str, Any]) -> list[ViewRow]:
 
 def _user_rows(doc: dict[str, Any]) -> list[ViewRow]:
     rows = []
-    if doc.get("enabled", True) and doc.get("pvt_md5_auth"):
+    # `users/creds_by_md5` and `creds_by_sha` only hold enabled users: a disabled one cannot log in
+    enabled = doc.get("enabled", True) is not False
+    if enabled and doc.get("pvt_md5_auth"):
         rows.append(ViewRow("creds_by_md5", doc["pvt_md5_auth"]))
-    if doc.get("pvt_sha1_auth"):
+    if enabled and doc.get("pvt_sha1_auth"):
         rows.append(ViewRow("creds_by_sha", doc["pvt_sha1_auth"]))
     if isinstance(doc.get("username"), str):
         rows.append(ViewRow("user_username", doc["username"].lower()))

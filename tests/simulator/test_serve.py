@@ -1,0 +1,382 @@
+"""`kazoodesk serve` as a user runs it: a subprocess, its READY line, signals, data, errors."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+READY_PREFIX = "KAZOODESK READY "
+LOGIN_KEYS = {"account_id", "account_name", "realm", "username", "password", "api_key"}
+START_TIMEOUT = 30.0
+DEMO_CO_DEVICES = 31
+
+
+class Serve:
+    """One `python -m kazoodesk serve` process; stdout is read line by line in a thread."""
+
+    def __init__(
+        self, data_dir: Path, *extra: str, port: int = 0, signal_on_ready: int | None = None
+    ) -> None:
+        self.signal_on_ready = signal_on_ready
+        self.signalled_at: float | None = None
+        self.args = [
+            sys.executable,
+            "-m",
+            "kazoodesk",
+            "serve",
+            "--port",
+            str(port),
+            "--data",
+            str(data_dir),
+            *extra,
+        ]
+        self.proc = subprocess.Popen(
+            self.args,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.lines: list[str] = []
+        self._first_line = threading.Event()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        self.stderr = ""
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            if self.signal_on_ready is not None and not self.lines:
+                # as soon as READY is readable, as a supervisor racing the server would
+                self.proc.send_signal(self.signal_on_ready)
+                self.signalled_at = time.monotonic()
+            self.lines.append(line)
+            self._first_line.set()
+        self._first_line.set()
+
+    def ready(self) -> dict[str, Any]:
+        assert self._first_line.wait(START_TIMEOUT), "no READY line in time"
+        assert self.lines, f"exited with {self.proc.wait(5)}: {self.finish_stderr()}"
+        line = self.lines[0]
+        assert line.startswith(READY_PREFIX) and line.endswith("\n"), line
+        info: dict[str, Any] = json.loads(line[len(READY_PREFIX) :])
+        return info
+
+    def finish_stderr(self) -> str:
+        if self.proc.stderr is not None and not self.proc.stderr.closed:
+            self.stderr = self.proc.stderr.read()
+            self.proc.stderr.close()
+        return self.stderr
+
+    def stop(self, signum: int = signal.SIGTERM, timeout: float = 10.0) -> int:
+        """Send `signum`, wait for the exit code (killing it if it does not come)."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signum)
+        try:
+            code = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise
+        finally:
+            self._reader.join(5)
+            self.finish_stderr()
+        return code
+
+    def run_to_end(self, timeout: float = START_TIMEOUT) -> tuple[int, str, str]:
+        """For a start that must fail: (exit code, stdout, stderr)."""
+        try:
+            code = self.proc.wait(timeout)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait()
+        self._reader.join(5)
+        return code, "".join(self.lines), self.finish_stderr()
+
+
+@pytest.fixture
+def started() -> Iterator[list[Serve]]:
+    """Every server a test starts; whatever is still running at the end is killed."""
+    servers: list[Serve] = []
+    yield servers
+    for server in servers:
+        if server.proc.poll() is None:
+            server.proc.kill()
+            server.proc.wait()
+
+
+def serve(
+    started: list[Serve],
+    data_dir: Path,
+    *extra: str,
+    port: int = 0,
+    signal_on_ready: int | None = None,
+) -> Serve:
+    server = Serve(data_dir, *extra, port=port, signal_on_ready=signal_on_ready)
+    started.append(server)
+    return server
+
+
+def md5_credentials(username: str, password: str) -> str:
+    return hashlib.md5(f"{username.lower()}:{password}".encode()).hexdigest()
+
+
+def user_auth(api: str, login: dict[str, Any]) -> httpx.Response:
+    body = {
+        "data": {
+            "credentials": md5_credentials(login["username"], login["password"]),
+            "account_name": login["account_name"],
+        }
+    }
+    return httpx.put(f"{api}/user_auth", json=body, timeout=10)
+
+
+def token_for(api: str, login: dict[str, Any]) -> str:
+    reply = user_auth(api, login)
+    assert reply.status_code == 201, reply.text
+    return str(reply.json()["auth_token"])
+
+
+def get(api: str, path: str, token: str, **params: Any) -> httpx.Response:
+    return httpx.get(f"{api}{path}", headers={"X-Auth-Token": token}, params=params, timeout=10)
+
+
+def all_devices(api: str, account_id: str, token: str) -> list[dict[str, Any]]:
+    reply = get(api, f"/accounts/{account_id}/devices", token, paginate="false")
+    assert reply.status_code == 200, reply.text
+    rows: list[dict[str, Any]] = reply.json()["data"]
+    return rows
+
+
+def assert_failed_cleanly(code: int, stdout: str, stderr: str, *needles: str) -> None:
+    assert code != 0
+    assert "Traceback" not in stderr, stderr
+    assert READY_PREFIX not in stdout
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("kazoodesk: error: "), stderr
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+
+
+# ---- READY and logins ---------------------------------------------------------------------------
+
+
+def test_ready_line_with_demo_and_every_login_works(tmp_path: Path, started: list[Serve]) -> None:
+    server = serve(started, tmp_path / "data", "--demo")
+    ready = server.ready()
+    assert set(ready) == {"api", "master", *LOGIN_KEYS}
+    assert set(ready["master"]) == LOGIN_KEYS
+    api = ready["api"]
+    assert api.startswith("http://127.0.0.1:") and api.endswith("/v2")
+    assert int(api.split(":")[2].split("/")[0]) > 0  # the port actually bound, not 0
+    assert ready["account_name"] == "Demo Co"
+    assert ready["master"]["account_name"] != ready["account_name"]
+
+    for login in (ready, ready["master"]):
+        reply = user_auth(api, login)
+        assert reply.status_code == 201, reply.text
+        assert reply.json()["data"]["account_id"] == login["account_id"]
+        token = reply.json()["auth_token"]
+        account = get(api, f"/accounts/{login['account_id']}", token)
+        assert (
+            account.status_code == 200 and account.json()["data"]["name"] == login["account_name"]
+        )
+
+        by_key = httpx.put(f"{api}/api_auth", json={"data": {"api_key": login["api_key"]}})
+        assert by_key.status_code == 201, by_key.text
+        assert by_key.json()["data"]["account_id"] == login["account_id"]
+        key_token = by_key.json()["auth_token"]
+        assert get(api, f"/accounts/{login['account_id']}/devices", key_token).status_code == 200
+
+    wrong = {**ready, "password": ready["password"] + "x"}
+    assert user_auth(api, wrong).status_code == 401
+
+    token = token_for(api, ready)
+    devices = all_devices(api, ready["account_id"], token)
+    assert len(devices) == DEMO_CO_DEVICES
+
+    assert server.stop() == 0
+    assert len(server.lines) == 1, server.lines  # exactly one stdout line
+
+
+def test_without_demo_only_the_master_account_exists(tmp_path: Path, started: list[Serve]) -> None:
+    server = serve(started, tmp_path / "data")
+    ready = server.ready()
+    assert set(ready) == {"api", "master", *LOGIN_KEYS}
+    master = ready["master"]
+    assert set(master) == LOGIN_KEYS
+    assert ready["account_id"] == master["account_id"]
+    assert len(master["api_key"]) == 64
+    api = ready["api"]
+    token = token_for(api, master)
+    assert (
+        httpx.put(f"{api}/api_auth", json={"data": {"api_key": master["api_key"]}}).status_code
+        == 201
+    )
+    descendants = get(api, f"/accounts/{master['account_id']}/descendants", token)
+    assert descendants.status_code == 200 and descendants.json()["data"] == []
+    assert all_devices(api, master["account_id"], token) == []
+    demo_admin = {"username": "admin", "password": "DemoCo-Admin-2024", "account_name": "Demo Co"}
+    assert user_auth(api, demo_admin).status_code == 401
+    assert server.stop() == 0
+
+    # a second fresh store gets its own random master login
+    other = serve(started, tmp_path / "other").ready()["master"]
+    assert other["password"] != master["password"] and other["api_key"] != master["api_key"]
+
+
+# ---- signals -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_signal_right_after_ready_exits_zero(
+    tmp_path: Path, started: list[Serve], signum: int
+) -> None:
+    server = serve(started, tmp_path / "data", signal_on_ready=signum)
+    server.ready()
+    assert server.stop(signum) == 0, server.stderr
+    assert server.signalled_at is not None and time.monotonic() - server.signalled_at < 5
+    assert "Traceback" not in server.stderr, server.stderr
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_signal_with_open_client_connections_exits_zero_promptly(
+    tmp_path: Path, started: list[Serve], signum: int
+) -> None:
+    server = serve(started, tmp_path / "data", "--demo")
+    ready = server.ready()
+    with httpx.Client(base_url=ready["api"], timeout=10) as client:  # keeps its connection
+        token = token_for(ready["api"], ready)
+        headers = {"X-Auth-Token": token}
+        assert client.get(f"/accounts/{ready['account_id']}/devices", headers=headers).is_success
+        began = time.monotonic()
+        assert server.stop(signum) == 0, server.stderr
+        assert time.monotonic() - began < 5
+    assert "Traceback" not in server.stderr, server.stderr
+
+
+# ---- data across restarts --------------------------------------------------------------------
+
+
+def test_data_persists_across_restarts_and_reset_starts_empty(
+    tmp_path: Path, started: list[Serve]
+) -> None:
+    data = tmp_path / "data"
+    first = serve(started, data, "--demo")
+    ready = first.ready()
+    api = ready["api"]
+    token = token_for(api, ready)
+    created = httpx.put(
+        f"{api}/accounts/{ready['account_id']}/devices",
+        headers={"X-Auth-Token": token},
+        json={"data": {"name": "Made before restart", "sip": {"username": "persist1"}}},
+    )
+    assert created.status_code == 201, created.text
+    device = created.json()
+    assert first.stop() == 0
+
+    second = serve(started, data)  # no --demo: the store is not empty, nothing is re-seeded
+    again = second.ready()
+    assert {k: v for k, v in again.items() if k != "api"} == {
+        k: v for k, v in ready.items() if k != "api"
+    }
+    api = again["api"]
+    # a token issued before the restart is still accepted (the signing key is stored)
+    kept = get(api, f"/accounts/{ready['account_id']}/devices/{device['data']['id']}", token)
+    assert kept.status_code == 200, kept.text
+    assert kept.json()["data"] == device["data"]
+    assert kept.json()["revision"] == device["revision"]
+    assert len(all_devices(api, ready["account_id"], token)) == DEMO_CO_DEVICES + 1
+    assert second.stop() == 0
+
+    third = serve(started, data, "--reset")
+    fresh = third.ready()
+    assert fresh["account_id"] == fresh["master"]["account_id"] != ready["master"]["account_id"]
+    api = fresh["api"]
+    assert user_auth(api, ready).status_code == 401  # Demo Co is gone
+    master_token = token_for(api, fresh["master"])
+    descendants = get(api, f"/accounts/{fresh['account_id']}/descendants", master_token)
+    assert descendants.json()["data"] == []
+    assert get(api, f"/accounts/{ready['account_id']}", master_token).status_code == 404
+    assert third.stop() == 0
+
+    fourth = serve(started, data, "--reset", "--demo")
+    demo_again = fourth.ready()
+    api = demo_again["api"]
+    token = token_for(api, demo_again)
+    devices = all_devices(api, demo_again["account_id"], token)
+    assert len(devices) == DEMO_CO_DEVICES
+    assert device["data"]["id"] not in {d["id"] for d in devices}
+    assert fourth.stop() == 0
+
+
+# ---- start-up errors: one line on stderr, non-zero exit ---------------------------------------
+
+
+def test_busy_port(tmp_path: Path, started: list[Serve]) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = serve(started, tmp_path / "data", port=port).run_to_end()
+    assert_failed_cleanly(*result, str(port))
+
+
+def test_data_directory_under_a_regular_file(tmp_path: Path, started: list[Serve]) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file, not a directory")
+    result = serve(started, blocker / "data").run_to_end()
+    assert_failed_cleanly(*result, str(blocker))
+    assert blocker.read_text() == "a file, not a directory"
+
+
+def test_data_directory_is_a_regular_file(tmp_path: Path, started: list[Serve]) -> None:
+    blocker = tmp_path / "data"
+    blocker.write_text("a file, not a directory")
+    result = serve(started, blocker).run_to_end()
+    assert_failed_cleanly(*result, str(blocker), "not a directory")
+
+
+def test_corrupt_database_is_refused_and_left_alone(tmp_path: Path, started: list[Serve]) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    garbage = bytes(range(256)) * 64
+    (data / "kazoodesk.sqlite3").write_bytes(garbage)
+    result = serve(started, data, "--demo").run_to_end()
+    assert_failed_cleanly(*result, "kazoodesk.sqlite3")
+    assert (data / "kazoodesk.sqlite3").read_bytes() == garbage
+
+
+def test_damaged_pages_in_a_real_database_are_refused(tmp_path: Path, started: list[Serve]) -> None:
+    data = tmp_path / "data"
+    server = serve(started, data, "--demo")
+    server.ready()
+    assert server.stop() == 0
+    path = data / "kazoodesk.sqlite3"
+    content = bytearray(path.read_bytes())
+    middle = len(content) // 2 // 4096 * 4096
+    content[middle : middle + 4096] = b"\xff\x00garbage" * 455 + b"\xff" * 6
+    path.write_bytes(bytes(content))
+    result = serve(started, data).run_to_end()
+    assert_failed_cleanly(*result, "malformed")
+
+
+def test_port_out_of_range_is_a_usage_error(tmp_path: Path, started: list[Serve]) -> None:
+    code, stdout, stderr = serve(started, tmp_path / "data", port=70000).run_to_end()
+    assert code == 2
+    assert "Traceback" not in stderr and READY_PREFIX not in stdout
+    assert "--port" in stderr and "70000" in stderr
