@@ -8,13 +8,11 @@ from typing import TYPE_CHECKING, Any
 from kazoodesk.schema.validate import validate
 from kazoodesk.simulator.docs import (
     alphanum,
-    merge_left,
     new_id,
-    public_fields,
     request_fields,
     stamp_private,
 )
-from kazoodesk.simulator.http.common import data_object, doc_reply, save, soft_delete
+from kazoodesk.simulator.http.common import data_object, doc_reply, save, soft_delete, updated_data
 from kazoodesk.simulator.http.envelope import Call, Reply, system_error, validation_error
 from kazoodesk.simulator.store import Transaction
 
@@ -81,7 +79,7 @@ async def create_child(call: Call, sim: Simulator, parent: dict[str, Any]) -> Re
     def recheck(tx: Transaction) -> ErrorMap:
         return _unique_errors(sim, doc, child_id)
 
-    saved = await save(sim, child_id, doc, None, recheck)
+    saved = await save(call, sim, child_id, doc, None, recheck)
     return doc_reply(saved, status=201)
 
 
@@ -103,15 +101,12 @@ async def get_account(call: Call, sim: Simulator) -> Reply:
 
 async def _update(call: Call, sim: Simulator, merged: bool) -> Reply:
     stored = _account(call, sim)
-    request = request_fields(data_object(call))
-    data = merge_left(request, public_fields(stored)) if merged else request
-    data.pop("id", None)
+    data = updated_data(request_fields(data_object(call)), stored, merged)
     doc = _checked(sim, data, stored["_id"])
-    call.if_match(stored["_rev"])
     doc["_id"] = stored["_id"]
     doc = _stamp(call, doc, stored)
     doc["pvt_enabled"] = doc.get("enabled", True)
-    saved = await save(sim, stored["_id"], doc, stored["_rev"])
+    saved = await save(call, sim, stored["_id"], doc, stored["_rev"])
     return doc_reply(saved)
 
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from kazoodesk.simulator.docs import public_fields, stamp_private
+from kazoodesk.simulator.docs import merge_left, public_fields, stamp_private
 from kazoodesk.simulator.http.envelope import (
     Call,
-    KazooError,
     Reply,
     bad_identifier,
     datastore_conflict,
@@ -56,6 +55,14 @@ def data_object(call: Call) -> dict[str, Any]:
     return data
 
 
+def updated_data(request: dict[str, Any], stored: dict[str, Any], merged: bool) -> dict[str, Any]:
+    """The new public fields: the request as it is (POST) or merged onto the stored ones
+    (PATCH); the id always comes from the URL."""
+    data = merge_left(request, public_fields(stored)) if merged else dict(request)
+    data.pop("id", None)
+    return data
+
+
 def stamp(
     call: Call, doc: dict[str, Any], doc_type: str, stored: dict[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -72,13 +79,17 @@ def stamp(
 
 
 async def save(
+    call: Call,
     sim: Simulator,
     account_id: str,
     doc: dict[str, Any],
     expected_rev: str | None,
     recheck: Any = None,
 ) -> dict[str, Any]:
-    """Write the document durably; `recheck(tx)` may return errors found under the lock."""
+    """Write the document durably once the request's `If-Match` holds (checked, as in
+    cowboy, after validation); `recheck(tx)` may return errors found under the write lock.
+    A create (`expected_rev=None`) of an id already taken is CouchDB's 409."""
+    call.if_match(expected_rev)
 
     def write(tx: Transaction) -> dict[str, Any]:
         if recheck is not None:
@@ -108,6 +119,7 @@ def deleted_reply(stored: dict[str, Any]) -> Reply:
 
 async def soft_delete(call: Call, sim: Simulator, stored: dict[str, Any]) -> Reply:
     assert call.account_id is not None
+    call.if_match(stored["_rev"])
     if not call.flag("should_soft_delete", True):
 
         def purge(tx: Transaction) -> None:
@@ -118,10 +130,5 @@ async def soft_delete(call: Call, sim: Simulator, stored: dict[str, Any]) -> Rep
     doc = {**stored, "pvt_deleted": True}
     doc = stamp(call, doc, stored["pvt_type"], stored)
     doc["pvt_deleted"] = True
-    await save(sim, call.account_id, doc, stored["_rev"])
+    await save(call, sim, call.account_id, doc, stored["_rev"])
     return deleted_reply(stored)
-
-
-def require(condition: bool, error: KazooError) -> None:
-    if not condition:
-        raise error

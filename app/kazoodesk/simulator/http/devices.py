@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from kazoodesk.schema.validate import validate
 from kazoodesk.simulator import devices as rules
-from kazoodesk.simulator.docs import merge_left, new_id, public_fields, request_fields
+from kazoodesk.simulator.docs import new_id, request_fields
 from kazoodesk.simulator.http.common import (
     data_object,
     doc_reply,
@@ -15,12 +15,12 @@ from kazoodesk.simulator.http.common import (
     save,
     soft_delete,
     stamp,
+    updated_data,
 )
 from kazoodesk.simulator.http.envelope import (
     Call,
     KazooError,
     Reply,
-    datastore_conflict,
     system_error,
     validation_error,
 )
@@ -76,7 +76,7 @@ async def _store_device(
     def recheck(tx: Transaction) -> rules.ErrorMap:
         return rules.custom_errors(tx, account_id, doc, device_id, stored, superduper)
 
-    return await save(sim, account_id, doc, stored["_rev"] if stored else None, recheck)
+    return await save(call, sim, account_id, doc, stored["_rev"] if stored else None, recheck)
 
 
 def _wants_sync(data: dict[str, Any]) -> bool:
@@ -120,8 +120,6 @@ async def create_device(call: Call, sim: Simulator) -> Reply:
     data = request_fields(data_object(call))
     doc = _checked(call, sim, data, None)
     doc_id = str(data.get("id") or new_id())
-    if sim.store.reader.exists(account_id, doc_id):
-        raise datastore_conflict()
     doc["_id"] = doc_id
     doc = stamp(call, doc, DEVICE)
     saved = await _store_device(call, sim, doc, None)
@@ -138,13 +136,7 @@ async def get_device(call: Call, sim: Simulator) -> Reply:
 async def _update(call: Call, sim: Simulator, merged: bool) -> Reply:
     stored = load(call, sim, call.params["device_id"], DEVICE)
     request = request_fields(data_object(call))
-    if merged:
-        data = merge_left(request, public_fields(stored))
-        data.pop("id", None)
-    else:
-        data = request
-    doc = _checked(call, sim, data, stored)
-    call.if_match(stored["_rev"])
+    doc = _checked(call, sim, updated_data(request, stored, merged), stored)
     doc["_id"] = stored["_id"]
     doc = stamp(call, doc, DEVICE, stored)
     saved = await _store_device(call, sim, doc, stored)
@@ -164,7 +156,6 @@ async def patch_device(call: Call, sim: Simulator) -> Reply:
 
 async def delete_device(call: Call, sim: Simulator) -> Reply:
     stored = load(call, sim, call.params["device_id"], DEVICE)
-    call.if_match(stored["_rev"])
     return await soft_delete(call, sim, stored)
 
 

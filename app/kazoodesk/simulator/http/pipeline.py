@@ -8,10 +8,11 @@ execution) -> If-None-Match (304).
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, cast
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -27,14 +28,16 @@ from kazoodesk.simulator.http.envelope import (
     invalid_credentials,
     invalid_method,
     not_found,
-    precondition_failed,
     success_body,
+    system_error,
     validation_error,
 )
-from kazoodesk.simulator.store import DocumentStore
+from kazoodesk.simulator.store import StoreError
 
 if TYPE_CHECKING:
     from kazoodesk.simulator.service import Simulator
+
+log = logging.getLogger(__name__)
 
 MAX_UPLOAD_BYTES = 8_000_000
 # curl's `-d` sends a form content type; Crossbar still reads such a body as JSON.
@@ -205,12 +208,16 @@ class Pipeline:
             route = self._prepare(call)
             if call.method == "OPTIONS":
                 return self._options_reply(call)
-            reply = await route.handlers[call.method](call, self._services(call))
+            reply = await route.handlers[call.method](call, self.sim)
             return self._success(call, reply)
         except KazooError as error:
-            return self._error(
-                error, call or _new_call(request, envelope, request.method, request_id)
-            )
+            failure = error
+        except StoreError as error:
+            log.error("datastore failure on %s %s: %s", request.method, request.path, error)
+            failure = system_error(503, "datastore_unreachable", "datastore unreachable")
+        return self._error(
+            failure, call or _new_call(request, envelope, request.method, request_id)
+        )
 
     def _prepare(self, call: Call) -> Route:
         if call.version not in VERSIONS:
@@ -256,14 +263,6 @@ class Pipeline:
         ):
             raise forbidden()
 
-    def _services(self, call: Call) -> Simulator:
-        """The services a handler gets. cowboy answers 412 to any If-Match on a PUT once
-        validation passed (`if_match_must_not_exist/2`): such a PUT gets a store that refuses
-        to write, so it validates as usual and then stops before changing anything."""
-        if call.method != "PUT" or "If-Match" not in call.request.headers:
-            return self.sim
-        return replace(self.sim, store=cast(DocumentStore, _NoWrites(self.sim.store)))
-
     def _claims(self, call: Call) -> dict[str, Any]:
         if not call.token:
             return {}
@@ -306,19 +305,6 @@ class Pipeline:
             content_type="application/json",
             headers=headers,
         )
-
-
-class _NoWrites:
-    """A document store whose writes answer 412; reads go to the real store."""
-
-    def __init__(self, store: DocumentStore) -> None:
-        self._store = store
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._store, name)
-
-    async def write(self, fn: Any) -> Any:
-        raise precondition_failed()
 
 
 def _cors_headers(call: Call) -> dict[str, str]:

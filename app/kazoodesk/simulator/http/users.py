@@ -6,7 +6,7 @@ import hashlib
 from typing import TYPE_CHECKING, Any
 
 from kazoodesk.schema.validate import validate
-from kazoodesk.simulator.docs import merge_left, new_id, public_fields, request_fields
+from kazoodesk.simulator.docs import new_id, request_fields
 from kazoodesk.simulator.http.common import (
     data_object,
     doc_reply,
@@ -14,8 +14,9 @@ from kazoodesk.simulator.http.common import (
     save,
     soft_delete,
     stamp,
+    updated_data,
 )
-from kazoodesk.simulator.http.envelope import Call, Reply, datastore_conflict, validation_error
+from kazoodesk.simulator.http.envelope import Call, Reply, validation_error
 from kazoodesk.simulator.store import Queries, Transaction
 
 if TYPE_CHECKING:
@@ -95,10 +96,6 @@ async def _write(
     errors.update(outcome.errors)
     if errors:
         raise validation_error(errors)
-    if stored is None and sim.store.reader.exists(account_id, own_id):
-        raise datastore_conflict()
-    if stored is not None:
-        call.if_match(stored["_rev"])
     doc = user_document(outcome.doc, stored)
     doc["_id"] = own_id
     hashes = {k: doc.pop(k) for k in HASHES if k in doc}
@@ -108,7 +105,7 @@ async def _write(
     def recheck(tx: Transaction) -> ErrorMap:
         return _username_errors(tx, account_id, doc, own_id)
 
-    return await save(sim, account_id, doc, stored["_rev"] if stored else None, recheck)
+    return await save(call, sim, account_id, doc, stored["_rev"] if stored else None, recheck)
 
 
 def _listing_row(doc: dict[str, Any]) -> dict[str, Any]:
@@ -143,19 +140,20 @@ async def get_user(call: Call, sim: Simulator) -> Reply:
     return doc_reply(stored)
 
 
-async def replace_user(call: Call, sim: Simulator) -> Reply:
+async def _update(call: Call, sim: Simulator, merged: bool) -> Reply:
     stored = load(call, sim, call.params["user_id"], USER)
-    return doc_reply(await _write(call, sim, request_fields(data_object(call)), stored))
+    data = updated_data(request_fields(data_object(call)), stored, merged)
+    return doc_reply(await _write(call, sim, data, stored))
+
+
+async def replace_user(call: Call, sim: Simulator) -> Reply:
+    return await _update(call, sim, merged=False)
 
 
 async def patch_user(call: Call, sim: Simulator) -> Reply:
-    stored = load(call, sim, call.params["user_id"], USER)
-    data = merge_left(request_fields(data_object(call)), public_fields(stored))
-    data.pop("id", None)
-    return doc_reply(await _write(call, sim, data, stored))
+    return await _update(call, sim, merged=True)
 
 
 async def delete_user(call: Call, sim: Simulator) -> Reply:
     stored = load(call, sim, call.params["user_id"], USER)
-    call.if_match(stored["_rev"])
     return await soft_delete(call, sim, stored)
