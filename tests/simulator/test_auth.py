@@ -6,64 +6,23 @@ import base64
 import hashlib
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from conftest import Api, Server, start_server
+from helpers import ACME, DEMO, GLOBEX, MASTER, Api, Server, error_of, jwt_claims, md5_credentials
 from kazoodesk.simulator.tokens import TokenSigner
 
-MASTER = "d7d94a2c632e577d17e31e95aefde6e5"
-ACME = "cb35fef86cd8065a5b0999602b8e9cd2"
-DEMO = "3298aa8a7018c518219080e1cefc1214"
-GLOBEX = "966b2f9354a9d301b012d82b4f0e09b8"
 DEMO_ADMIN = "75a137a33f9ad620210ed3a1903d830e"
 ACME_LOGIN = ("reseller", "Acme-Reseller-2024!", "Acme Telecom")
 GLOBEX_LOGIN = ("jane.porter", "Globex-Admin-2024", "Globex Widgets")
 INVALID_CREDENTIALS = {"message": "invalid credentials"}
-
-
-def md5(username: str, password: str) -> str:
-    return hashlib.md5(f"{username.lower()}:{password}".encode()).hexdigest()
+DEMO_ADMIN_MD5 = md5_credentials("admin", "DemoCo-Admin-2024")
 
 
 def sha1(username: str, password: str) -> str:
     return hashlib.sha1(f"{username.lower()}:{password}".encode()).hexdigest()
-
-
-def claims_of(token: str) -> dict[str, Any]:
-    part = token.split(".")[1]
-    decoded: dict[str, Any] = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
-    return decoded
-
-
-def error_of(reply: httpx.Response, status: int, message: str, data: Any = ...) -> dict[str, Any]:
-    assert reply.status_code == status, reply.text
-    body: dict[str, Any] = reply.json()
-    assert (body["status"], body["error"], body["message"]) == ("error", str(status), message)
-    if data is not ...:
-        assert body["data"] == data
-    return body
-
-
-@pytest.fixture(scope="module")
-def anon(demo_server: Server) -> Iterator[Api]:
-    client = Api(demo_server)
-    yield client
-    client.http.close()
-
-
-@pytest.fixture(scope="module")
-def fresh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
-    """The demo company's admin on a server of its own, for tests that write."""
-    server = start_server(tmp_path_factory.mktemp("auth-store"))
-    client = Api(server)
-    client.login(server.ready["username"], server.ready["password"], server.ready["account_name"])
-    yield client
-    client.http.close()
-    server.runner.stop_thread()
 
 
 def user_auth(client: Api, **data: Any) -> httpx.Response:
@@ -71,7 +30,9 @@ def user_auth(client: Api, **data: Any) -> httpx.Response:
 
 
 def login_as(client: Api, username: str, password: str, account_name: str) -> str:
-    reply = user_auth(client, credentials=md5(username, password), account_name=account_name)
+    reply = user_auth(
+        client, credentials=md5_credentials(username, password), account_name=account_name
+    )
     assert reply.status_code == 201, reply.text
     return str(reply.json()["auth_token"])
 
@@ -91,7 +52,9 @@ def store_signer(server: Server, **kwargs: Any) -> TokenSigner:
 def test_user_auth_success(anon: Api) -> None:
     ready = anon.server.ready
     reply = user_auth(
-        anon, credentials=md5(ready["username"], ready["password"]), account_name="Demo Co"
+        anon,
+        credentials=md5_credentials(ready["username"], ready["password"]),
+        account_name="Demo Co",
     )
     assert reply.status_code == 201
     body = reply.json()
@@ -115,7 +78,7 @@ def test_user_auth_success(anon: Api) -> None:
     assert data["language"] == "en-us"
     assert isinstance(data["apps"], list)
     token = body["auth_token"]
-    claims = claims_of(token)
+    claims = jwt_claims(token)
     assert claims["account_id"] == DEMO
     assert claims["owner_id"] == DEMO_ADMIN
     assert claims["exp"] - claims["iat"] == 3600
@@ -128,7 +91,7 @@ def test_user_auth_success(anon: Api) -> None:
 def test_account_name_is_normalised(anon: Api, name: str) -> None:
     ready = anon.server.ready
     reply = user_auth(
-        anon, credentials=md5(ready["username"], ready["password"]), account_name=name
+        anon, credentials=md5_credentials(ready["username"], ready["password"]), account_name=name
     )
     assert reply.status_code == 201, reply.text
     assert reply.json()["data"]["account_id"] == DEMO
@@ -138,7 +101,9 @@ def test_account_name_is_normalised(anon: Api, name: str) -> None:
 @pytest.mark.parametrize("realm", ["demo.kazoodesk.test", "DEMO.KazooDesk.test"])
 def test_login_by_realm(anon: Api, key: str, realm: str) -> None:
     ready = anon.server.ready
-    reply = user_auth(anon, credentials=md5(ready["username"], ready["password"]), **{key: realm})
+    reply = user_auth(
+        anon, credentials=md5_credentials(ready["username"], ready["password"]), **{key: realm}
+    )
     assert reply.status_code == 201, reply.text
     assert reply.json()["data"]["account_id"] == DEMO
 
@@ -162,12 +127,12 @@ def test_md5_is_over_the_lower_cased_username(anon: Api) -> None:
 @pytest.mark.parametrize(
     "data",
     [
-        {"credentials": md5("admin", "wrong-password"), "account_name": "Demo Co"},
-        {"credentials": md5("admin", "DemoCo-Admin-2024"), "account_name": "No Such Co"},
-        {"credentials": md5("admin", "DemoCo-Admin-2024"), "account_realm": "nope.test"},
-        {"credentials": md5("admin", "DemoCo-Admin-2024")},  # no account at all
-        {"credentials": md5("admin", "DemoCo-Admin-2024"), "account_name": "Globex Widgets"},
-        {"credentials": md5("jane.porter", "Globex-Admin-2024"), "account_name": "Demo Co"},
+        {"credentials": md5_credentials("admin", "wrong-password"), "account_name": "Demo Co"},
+        {"credentials": DEMO_ADMIN_MD5, "account_name": "No Such Co"},
+        {"credentials": DEMO_ADMIN_MD5, "account_realm": "nope.test"},
+        {"credentials": DEMO_ADMIN_MD5},  # no account at all
+        {"credentials": DEMO_ADMIN_MD5, "account_name": "Globex Widgets"},
+        {"credentials": md5_credentials(*GLOBEX_LOGIN[:2]), "account_name": "Demo Co"},
     ],
 )
 def test_wrong_credentials(anon: Api, data: dict[str, Any]) -> None:
@@ -195,7 +160,7 @@ def test_missing_or_bad_credentials_are_validation_errors(anon: Api) -> None:
 
 def test_master_login(anon: Api) -> None:
     master = anon.server.ready["master"]
-    creds = md5(master["username"], master["password"])
+    creds = md5_credentials(master["username"], master["password"])
     reply = user_auth(anon, credentials=creds, account_name=master["account_name"])
     assert reply.status_code == 201
     data = reply.json()["data"]
@@ -206,11 +171,13 @@ def test_master_login(anon: Api) -> None:
 
 def test_reseller_flags(anon: Api) -> None:
     """resources/demo/README.md calls Acme Telecom a reseller with Demo Co its customer."""
-    acme = user_auth(anon, credentials=md5(*ACME_LOGIN[:2]), account_name=ACME_LOGIN[2])
+    acme = user_auth(anon, credentials=md5_credentials(*ACME_LOGIN[:2]), account_name=ACME_LOGIN[2])
     assert acme.json()["data"]["is_reseller"] is True
     ready = anon.server.ready
     demo = user_auth(
-        anon, credentials=md5(ready["username"], ready["password"]), realm=ready["realm"]
+        anon,
+        credentials=md5_credentials(ready["username"], ready["password"]),
+        realm=ready["realm"],
     )
     assert demo.json()["data"]["reseller_id"] == ACME
 
@@ -224,7 +191,9 @@ def test_disabled_user_cannot_log_in(fresh: Api) -> None:
     }
     created = fresh.ok("PUT", f"{fresh.account}/users", {**user, "enabled": False})
     assert created["data"]["enabled"] is False
-    md5_reply = user_auth(fresh, credentials=md5("off.line", "Off-2024!"), account_name="Demo Co")
+    md5_reply = user_auth(
+        fresh, credentials=md5_credentials("off.line", "Off-2024!"), account_name="Demo Co"
+    )
     error_of(md5_reply, 401, "invalid_credentials")
     sha_reply = user_auth(
         fresh, credentials=sha1("off.line", "Off-2024!"), method="sha", account_name="Demo Co"
@@ -232,7 +201,9 @@ def test_disabled_user_cannot_log_in(fresh: Api) -> None:
     error_of(sha_reply, 401, "invalid_credentials")
     # enabling the user lets it in
     fresh.ok("PATCH", f"{fresh.account}/users/{created['data']['id']}", {"enabled": True})
-    reply = user_auth(fresh, credentials=md5("off.line", "Off-2024!"), account_name="Demo Co")
+    reply = user_auth(
+        fresh, credentials=md5_credentials("off.line", "Off-2024!"), account_name="Demo Co"
+    )
     assert reply.status_code == 201, reply.text
 
 
@@ -240,7 +211,7 @@ def test_disabled_account_cannot_log_in(fresh: Api) -> None:
     child = fresh.ok("PUT", fresh.account, {"name": "Sleepy Co"})["data"]
     user = {"first_name": "S", "last_name": "L", "username": "sleepy", "password": "Sleepy-2024"}
     fresh.ok("PUT", f"/accounts/{child['id']}/users", user)
-    creds = md5("sleepy", "Sleepy-2024")
+    creds = md5_credentials("sleepy", "Sleepy-2024")
     assert user_auth(fresh, credentials=creds, account_name="Sleepy Co").status_code == 201
     fresh.ok("PATCH", f"/accounts/{child['id']}", {"enabled": False})
     error_of(
@@ -260,7 +231,7 @@ def test_api_auth(anon: Api) -> None:
     body = reply.json()
     assert body["data"]["account_id"] == DEMO
     assert "owner_id" not in body["data"]
-    claims = claims_of(body["auth_token"])
+    claims = jwt_claims(body["auth_token"])
     assert claims["account_id"] == DEMO
     assert "owner_id" not in claims
     assert claims["exp"] - claims["iat"] == 3600
@@ -328,7 +299,7 @@ def test_tampered_payload(anon: Api) -> None:
     """A Demo Co token rewritten to claim the master account."""
     token = login_as(anon, "admin", "DemoCo-Admin-2024", "Demo Co")
     head, _payload, signature = token.split(".")
-    claims = {**claims_of(token), "account_id": MASTER}
+    claims = {**jwt_claims(token), "account_id": MASTER}
     forged = base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
     _rejected(anon, f"{head}.{forged}.{signature}")
 
@@ -366,7 +337,10 @@ def test_public_routes_ignore_a_bad_token(anon: Api) -> None:
     reply = anon.call(
         "PUT",
         "/user_auth",
-        {"credentials": md5(ready["username"], ready["password"]), "account_name": "Demo Co"},
+        {
+            "credentials": md5_credentials(ready["username"], ready["password"]),
+            "account_name": "Demo Co",
+        },
         token="garbage",
     )
     assert reply.status_code == 201

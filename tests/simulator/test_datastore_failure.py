@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from helpers import Api, Server, own_server_fixture
 
-import pytest
-
-from conftest import Api, Server, start_server
-
-
-@pytest.fixture
-def read_only_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    server = start_server(tmp_path_factory.mktemp("read-only-store"))
-    yield server
-    server.runner.stop_thread()
+read_only_server = own_server_fixture("read-only-store", scope="function")
 
 
 def test_a_failing_write_is_a_503_and_reads_still_work(read_only_server: Server) -> None:
-    api = Api(read_only_server)
-    ready = read_only_server.ready
-    api.login(ready["username"], ready["password"], ready["account_name"])
+    api = Api.logged_in(read_only_server)
     before = api.ok("GET", f"{api.account}/devices", params={"paginate": "false"})["data"]
     store = read_only_server.runner.sim.store  # type: ignore[union-attr]
     # as if the disk turned read-only under the running server

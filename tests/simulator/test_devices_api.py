@@ -20,7 +20,15 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import Api, Server, start_server
+from helpers import (
+    GLOBEX,
+    NEW_DEVICE_DEFAULTS,
+    SENT_CALL_FORWARD_DEFAULTS,
+    SENT_MEDIA_DEFAULTS,
+    Api,
+    Server,
+    own_server_fixture,
+)
 from kazoodesk.simulator.service import Notification
 
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
@@ -114,12 +122,8 @@ class Published:
         return self._all[self._start :]
 
 
-@pytest.fixture(scope="module")
-def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """This module's own demo server (see the module docstring)."""
-    server = start_server(tmp_path_factory.mktemp("devices-api"))
-    yield server
-    server.runner.stop_thread()
+# this module's own demo server (see the module docstring), in place of the session's
+demo_server = own_server_fixture("devices-api")
 
 
 @pytest.fixture
@@ -132,16 +136,10 @@ def stored_doc(server: Server, account_id: str, device_id: str) -> dict[str, Any
     return server.runner.sim.store.reader.get(account_id, device_id, deleted=True)
 
 
-def login(server: Server, who: dict[str, Any]) -> Api:
-    client = Api(server)
-    client.login(who["username"], who["password"], who["account_name"])
-    return client
-
-
 @pytest.fixture(scope="module")
 def child(demo_server: Server) -> Iterator[Api]:
     """The superduper admin working in a fresh child account of the master (nothing in it)."""
-    client = login(demo_server, demo_server.ready["master"])
+    client = Api.logged_in(demo_server, demo_server.ready["master"])
     master_id = demo_server.ready["master"]["account_id"]
     account = client.ok("PUT", f"/accounts/{master_id}", {"name": f"Devices Test {tag()}"})["data"]
     client.server = Server(demo_server.runner, {**demo_server.ready, "account_id": account["id"]})
@@ -151,19 +149,7 @@ def child(demo_server: Server) -> Iterator[Api]:
 
 # ---- create (§5.2) -----------------------------------------------------------------------
 
-DEFAULTS = {
-    "name": "New Device",
-    "call_restriction": {},
-    "contact_list": {},
-    "enabled": True,
-    "exclude_from_queues": False,
-    "music_on_hold": {},
-    "mwi_unsolicited_updates": True,
-    "register_overwrite_notify": False,
-    "ringtones": {},
-    "sip": {"expire_seconds": 300, "invite_format": "contact", "method": "password"},
-    "suppress_unregister_notifications": False,
-}
+DEFAULTS = {"name": "New Device", **NEW_DEVICE_DEFAULTS}
 
 
 def test_create_returns_exactly_the_43_defaults(api: Api) -> None:
@@ -183,20 +169,8 @@ def test_create_returns_exactly_the_43_defaults(api: Api) -> None:
 
 def test_create_fills_sub_defaults_only_for_objects_sent(api: Api) -> None:
     data = device(api, media={}, call_forward={})
-    assert data["media"] == {
-        "audio": {},
-        "encryption": {"enforce_security": False, "methods": []},
-        "video": {"codecs": []},
-    }
-    assert data["call_forward"] == {
-        "direct_calls_only": False,
-        "enabled": False,
-        "failover": False,
-        "ignore_early_media": True,
-        "keep_caller_id": True,
-        "require_keypress": True,
-        "substitute": True,
-    }
+    assert data["media"] == SENT_MEDIA_DEFAULTS
+    assert data["call_forward"] == SENT_CALL_FORWARD_DEFAULTS
     assert not {"caller_id", "dial_plan"} & set(device(api))
 
 
@@ -1009,6 +983,5 @@ def test_unknown_sub_resources_and_methods(api: Api) -> None:
 
 
 def test_a_device_of_another_account_is_out_of_reach(api: Api) -> None:
-    globex = "966b2f9354a9d301b012d82b4f0e09b8"
-    reply = api.call("GET", f"/accounts/{globex}/devices/bfe1f822555d403e7632368debef56d0")
+    reply = api.call("GET", f"/accounts/{GLOBEX}/devices/bfe1f822555d403e7632368debef56d0")
     system_error(reply, 403, "forbidden", "forbidden")

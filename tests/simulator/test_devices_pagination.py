@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from conftest import Api, Server, start_server
+from helpers import Api, own_server
 from kazoodesk.simulator.docs import GREGORIAN_OFFSET
 
 COUNT = 1000
@@ -50,27 +50,26 @@ def _next_second() -> None:
 
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
-    server: Server = start_server(tmp_path_factory.mktemp("devices-pages"), demo=False)
-    master = server.ready["master"]
-    api = Api(server)
-    api.login(master["username"], master["password"], master["account_name"])
-    account = api.ok("PUT", f"/accounts/{master['account_id']}", {"name": "Pages Co"})["data"]
-    path = f"/accounts/{account['id']}/devices"
-    ids = []
-    for i in range(COUNT):
-        if i == COUNT // 2:
-            _next_second()  # two creation times at least
-        ids.append(api.ok("PUT", path, spec(i))["data"]["id"])
-    _next_second()
-    for device_id in ids[::10]:  # and two modification times
-        api.ok("PATCH", f"{path}/{device_id}", {"timezone": "Europe/Oslo"})
-    assert server.runner.sim is not None
-    reader = server.runner.sim.store.reader
-    docs = {d["_id"]: d for d in reader.list_type(account["id"], "device")}
-    assert len(docs) == COUNT
-    yield Fleet(api, path, docs)
-    api.http.close()
-    server.runner.stop_thread()
+    with (
+        own_server(tmp_path_factory, "devices-pages", demo=False) as server,
+        Api.logged_in(server, server.ready["master"]) as api,
+    ):
+        master_id = server.ready["master"]["account_id"]
+        account = api.ok("PUT", f"/accounts/{master_id}", {"name": "Pages Co"})["data"]
+        path = f"/accounts/{account['id']}/devices"
+        ids = []
+        for i in range(COUNT):
+            if i == COUNT // 2:
+                _next_second()  # two creation times at least
+            ids.append(api.ok("PUT", path, spec(i))["data"]["id"])
+        _next_second()
+        for device_id in ids[::10]:  # and two modification times
+            api.ok("PATCH", f"{path}/{device_id}", {"timezone": "Europe/Oslo"})
+        assert server.runner.sim is not None
+        reader = server.runner.sim.store.reader
+        docs = {d["_id"]: d for d in reader.list_type(account["id"], "device")}
+        assert len(docs) == COUNT
+        yield Fleet(api, path, docs)
 
 
 def encoded(device_id: str) -> str:

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import signal
 import subprocess
-import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
-READY_PREFIX = "KAZOODESK READY "
+from helpers import READY_PREFIX, ready_info, serve_command, token_for
+
 CLIENTS = 4
 MAX_CREATES_PER_CLIENT = 1500  # bounds the stream if the kill came late
 ACKS_BEFORE_KILL = 200
@@ -24,10 +20,11 @@ STREAM_TIME_LIMIT = 20.0
 
 
 class Server:
+    """One `kazoodesk serve` process: its READY line read at start, stderr discarded."""
+
     def __init__(self, data_dir: Path, *extra: str) -> None:
-        args = [sys.executable, "-m", "kazoodesk", "serve", "--port", "0", "--data", str(data_dir)]
         self.proc = subprocess.Popen(
-            [*args, *extra],
+            serve_command(data_dir, *extra),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -36,19 +33,11 @@ class Server:
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()  # pytest-timeout bounds a hang here
         assert line.startswith(READY_PREFIX), f"no READY line (exit {self.proc.poll()})"
-        self.ready: dict[str, Any] = json.loads(line[len(READY_PREFIX) :])
+        self.ready = ready_info(line)
 
     def login(self) -> str:
-        ready = self.ready
-        creds = hashlib.md5(f"{ready['username'].lower()}:{ready['password']}".encode())
-        reply = httpx.put(
-            f"{ready['api']}/user_auth",
-            json={
-                "data": {"credentials": creds.hexdigest(), "account_name": ready["account_name"]}
-            },
-        )
-        assert reply.status_code == 201, reply.text
-        return str(reply.json()["auth_token"])
+        """A token of the demo admin."""
+        return token_for(self.ready["api"], self.ready)
 
     def terminate(self) -> None:
         if self.proc.poll() is None:
@@ -60,20 +49,10 @@ class Server:
                 self.proc.wait()
 
 
-@pytest.fixture
-def servers() -> Iterator[list[Server]]:
-    started: list[Server] = []
-    yield started
-    for server in started:
-        if server.proc.poll() is None:
-            server.proc.kill()
-            server.proc.wait()
-
-
-def test_acknowledged_creates_survive_sigkill(tmp_path: Path, servers: list[Server]) -> None:
+def test_acknowledged_creates_survive_sigkill(tmp_path: Path, started: list[Server]) -> None:
     data = tmp_path / "data"
     server = Server(data, "--demo")
-    servers.append(server)
+    started.append(server)
     token = server.login()
     account_id = server.ready["account_id"]
     url = f"{server.ready['api']}/accounts/{account_id}/devices"
@@ -126,7 +105,7 @@ def test_acknowledged_creates_survive_sigkill(tmp_path: Path, servers: list[Serv
     assert len(acknowledged) >= ACKS_BEFORE_KILL
 
     restarted = Server(data)
-    servers.append(restarted)
+    started.append(restarted)
     assert restarted.ready["account_id"] == account_id
     api = restarted.ready["api"]
     with httpx.Client(base_url=api, headers={"X-Auth-Token": restarted.login()}) as http:

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 import httpx
 import pytest
 
-from conftest import Api, Server, start_server
+from helpers import GLOBEX, Api, Server, md5_credentials
+from helpers import error_of as any_error_of
 
-GLOBEX = "966b2f9354a9d301b012d82b4f0e09b8"
 UNKNOWN_ACCOUNT = "0" * 32
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
@@ -32,15 +32,8 @@ CORS = {
 }
 
 
-def error_of(reply: httpx.Response, status: int, message: str, data: Any = ...) -> dict[str, Any]:
-    """Check an error reply's status, envelope and (when given) its `data`; return the body."""
-    assert reply.status_code == status, reply.text
-    body: dict[str, Any] = reply.json()
-    assert set(body) == ERROR_KEYS
-    assert (body["status"], body["error"], body["message"]) == ("error", str(status), message)
-    if data is not ...:
-        assert body["data"] == data
-    return body
+# `helpers.error_of`, and the error envelope holds exactly ERROR_KEYS
+error_of = partial(any_error_of, keys=ERROR_KEYS)
 
 
 def methods(reply: httpx.Response) -> set[str]:
@@ -61,22 +54,8 @@ def device_id(api: Api) -> str:
 @pytest.fixture(scope="module")
 def api(demo_server: Server) -> Iterator[Api]:
     """The demo company's admin, logged in once for the module (read-only tests)."""
-    client = Api(demo_server)
-    ready = demo_server.ready
-    client.login(ready["username"], ready["password"], ready["account_name"])
-    yield client
-    client.http.close()
-
-
-@pytest.fixture(scope="module")
-def fresh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
-    """A logged-in client of a server of its own, for tests that write."""
-    server = start_server(tmp_path_factory.mktemp("envelope-store"))
-    client = Api(server)
-    client.login(server.ready["username"], server.ready["password"], server.ready["account_name"])
-    yield client
-    client.http.close()
-    server.runner.stop_thread()
+    with Api.logged_in(demo_server) as client:
+        yield client
 
 
 def v1(api: Api) -> httpx.Client:
@@ -516,7 +495,7 @@ def test_verb_only_tunnels_a_post(api: Api) -> None:
 
 def test_envelope_keys_are_lower_cased_not_data_keys(api: Api) -> None:
     ready = api.server.ready
-    md5 = hashlib.md5(f"{ready['username']}:{ready['password']}".encode()).hexdigest()
+    md5 = md5_credentials(ready["username"], ready["password"])
     reply = api.call(
         "PUT",
         "/user_auth",

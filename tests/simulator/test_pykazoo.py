@@ -3,25 +3,19 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from pykazoo.client import PyKazooClient  # a dev dependency: `make test` installs it
 
-from conftest import Server, start_server
+from helpers import GLOBEX, Server, own_server_fixture
 from kazoodesk.simulator.store import Transaction
 
 DEMO_ADMIN = ("admin", "DemoCo-Admin-2024", "Demo Co")
 PREFIX = "pykazoo"
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """A simulator of its own: these tests create and delete devices."""
-    started = start_server(tmp_path_factory.mktemp("pykazoo-store"))
-    yield started
-    started.runner.stop_thread()
+server = own_server_fixture("pykazoo-store")  # these tests create and delete devices
 
 
 @pytest.fixture
@@ -163,6 +157,5 @@ def test_devices_status(client: Any, server: Server) -> None:
 def test_client_reaches_only_what_its_token_allows(server: Server) -> None:
     kazoo = PyKazooClient(server.api)
     kazoo.authentication.user_auth(*DEMO_ADMIN)
-    globex = "966b2f9354a9d301b012d82b4f0e09b8"  # a customer outside Demo Co's tree
     with pytest.raises(RuntimeError, match="403"):
-        kazoo.devices.get_devices(globex)
+        kazoo.devices.get_devices(GLOBEX)  # a customer outside Demo Co's tree

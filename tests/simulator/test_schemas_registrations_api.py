@@ -10,31 +10,17 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import Api, Server, start_server
+from helpers import DEMO, GLOBEX, Api, Server, error_of, own_server_fixture
 from kazoodesk.resources import resource_path
 
-DEMO = "3298aa8a7018c518219080e1cefc1214"
-GLOBEX = "966b2f9354a9d301b012d82b4f0e09b8"
 SCHEMAS = resource_path("schemas")
 
-
-def error_of(reply: httpx.Response, status: int, message: str, data: Any = ...) -> dict[str, Any]:
-    assert reply.status_code == status, reply.text
-    body: dict[str, Any] = reply.json()
-    assert (body["status"], body["error"], body["message"]) == ("error", str(status), message)
-    if data is not ...:
-        assert body["data"] == data
-    return body
+# this module's own demo server, in place of the session's (conftest's `anon`, `api` and
+# `master_api` use it): the registrations tests add and remove registrations
+demo_server = own_server_fixture("registrations-store")
 
 
 # ---- schemas -----------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def anon(demo_server: Server) -> Iterator[Api]:
-    client = Api(demo_server)
-    yield client
-    client.http.close()
 
 
 def test_schema_list_needs_no_token(anon: Api) -> None:
@@ -92,39 +78,12 @@ def test_v1_schema(anon: Api) -> None:
 # ---- registrations -----------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    started = start_server(tmp_path_factory.mktemp("registrations-store"))
-    yield started
-    started.runner.stop_thread()
-
-
-def logged_in(server: Server, who: dict[str, Any]) -> Api:
-    client = Api(server)
-    client.login(who["username"], who["password"], who["account_name"])
-    return client
-
-
 @pytest.fixture
-def demo(server: Server) -> Iterator[Api]:
-    client = logged_in(server, server.ready)
-    yield client
-    client.http.close()
-
-
-@pytest.fixture
-def master(server: Server) -> Iterator[Api]:
-    client = logged_in(server, server.ready["master"])
-    yield client
-    client.http.close()
-
-
-@pytest.fixture
-def clean(server: Server) -> Iterator[None]:
+def clean(demo_server: Server) -> Iterator[None]:
     """Every test starts and ends without registrations."""
-    wipe(server)
+    wipe(demo_server)
     yield
-    wipe(server)
+    wipe(demo_server)
 
 
 def wipe(server: Server) -> None:
@@ -159,105 +118,107 @@ def device_usernames(client: Api, account: str) -> list[str]:
     return [d["username"] for d in devices if d.get("username")]
 
 
-def test_no_registrations(demo: Api, clean: None) -> None:
-    body = demo.ok("GET", f"{demo.account}/registrations")
+def test_no_registrations(api: Api, clean: None) -> None:
+    body = api.ok("GET", f"{api.account}/registrations")
     assert body["data"] == []
     assert "revision" not in body
     assert "page_size" not in body
-    assert demo.ok("GET", f"{demo.account}/registrations/count")["data"] == {"count": 0}
+    assert api.ok("GET", f"{api.account}/registrations/count")["data"] == {"count": 0}
 
 
-def test_list_and_count(demo: Api, master: Api, clean: None) -> None:
-    first, second = sorted(device_usernames(demo, DEMO))[:2]
-    a = register(demo.server, DEMO, second, "<sip:b@192.0.2.2:5060>")
-    b = register(demo.server, DEMO, first, "<sip:a@192.0.2.1:5060>")
-    register(demo.server, GLOBEX, "globex_user", "<sip:g@192.0.2.9:5060>")
-    body = demo.ok("GET", f"{demo.account}/registrations")
+def test_list_and_count(api: Api, master_api: Api, clean: None) -> None:
+    first, second = sorted(device_usernames(api, DEMO))[:2]
+    a = register(api.server, DEMO, second, "<sip:b@192.0.2.2:5060>")
+    b = register(api.server, DEMO, first, "<sip:a@192.0.2.1:5060>")
+    register(api.server, GLOBEX, "globex_user", "<sip:g@192.0.2.9:5060>")
+    body = api.ok("GET", f"{api.account}/registrations")
     assert body["data"] == [b, a]  # by username
     assert "page_size" not in body
-    assert demo.ok("GET", f"{demo.account}/registrations/count")["data"] == {"count": 2}
-    assert master.ok("GET", f"/accounts/{GLOBEX}/registrations/count")["data"] == {"count": 1}
-    assert master.ok("GET", "/registrations/count")["data"] == {"count": 3}
+    assert api.ok("GET", f"{api.account}/registrations/count")["data"] == {"count": 2}
+    assert master_api.ok("GET", f"/accounts/{GLOBEX}/registrations/count")["data"] == {"count": 1}
+    assert master_api.ok("GET", "/registrations/count")["data"] == {"count": 3}
 
 
-def test_expired_registrations_are_not_shown(demo: Api, master: Api, clean: None) -> None:
-    live, gone = sorted(device_usernames(demo, DEMO))[:2]
-    kept = register(demo.server, DEMO, live, "<sip:live@192.0.2.1>", expires_in=300)
-    register(demo.server, DEMO, gone, "<sip:gone@192.0.2.2>", expires_in=-5)
-    assert demo.ok("GET", f"{demo.account}/registrations")["data"] == [kept]
-    assert demo.ok("GET", f"{demo.account}/registrations/count")["data"] == {"count": 1}
-    assert master.ok("GET", "/registrations/count")["data"] == {"count": 1}
+def test_expired_registrations_are_not_shown(api: Api, master_api: Api, clean: None) -> None:
+    live, gone = sorted(device_usernames(api, DEMO))[:2]
+    kept = register(api.server, DEMO, live, "<sip:live@192.0.2.1>", expires_in=300)
+    register(api.server, DEMO, gone, "<sip:gone@192.0.2.2>", expires_in=-5)
+    assert api.ok("GET", f"{api.account}/registrations")["data"] == [kept]
+    assert api.ok("GET", f"{api.account}/registrations/count")["data"] == {"count": 1}
+    assert master_api.ok("GET", "/registrations/count")["data"] == {"count": 1}
 
 
-def test_system_count_is_for_superduper_admins(demo: Api, master: Api, server: Server) -> None:
-    error_of(demo.call("GET", "/registrations/count"), 403, "forbidden", {"message": "forbidden"})
-    error_of(demo.call("GET", "/registrations/count", token=None), 401, "invalid_credentials")
-    assert master.ok("GET", "/registrations/count")["data"]["count"] >= 0
-    acme = Api(server)
+def test_system_count_is_for_superduper_admins(
+    api: Api, master_api: Api, demo_server: Server
+) -> None:
+    error_of(api.call("GET", "/registrations/count"), 403, "forbidden", {"message": "forbidden"})
+    error_of(api.call("GET", "/registrations/count", token=None), 401, "invalid_credentials")
+    assert master_api.ok("GET", "/registrations/count")["data"]["count"] >= 0
+    acme = Api(demo_server)
     acme.login("reseller", "Acme-Reseller-2024!", "Acme Telecom")
     error_of(acme.call("GET", "/registrations/count"), 403, "forbidden")
     acme.http.close()
 
 
-def test_flush_all(demo: Api, master: Api, clean: None) -> None:
-    username = device_usernames(demo, DEMO)[0]
-    register(demo.server, DEMO, username, "<sip:1@192.0.2.1>")
-    register(demo.server, DEMO, username, "<sip:2@192.0.2.2>")
-    register(demo.server, GLOBEX, "globex_user", "<sip:g@192.0.2.9>")
-    reply = demo.ok("DELETE", f"{demo.account}/registrations")
+def test_flush_all(api: Api, master_api: Api, clean: None) -> None:
+    username = device_usernames(api, DEMO)[0]
+    register(api.server, DEMO, username, "<sip:1@192.0.2.1>")
+    register(api.server, DEMO, username, "<sip:2@192.0.2.2>")
+    register(api.server, GLOBEX, "globex_user", "<sip:g@192.0.2.9>")
+    reply = api.ok("DELETE", f"{api.account}/registrations")
     assert reply["data"] == "ok"
-    assert demo.ok("GET", f"{demo.account}/registrations")["data"] == []
-    assert master.ok("GET", f"/accounts/{GLOBEX}/registrations/count")["data"] == {"count": 1}
+    assert api.ok("GET", f"{api.account}/registrations")["data"] == []
+    assert master_api.ok("GET", f"/accounts/{GLOBEX}/registrations/count")["data"] == {"count": 1}
     # flushing nothing is fine too
-    assert demo.ok("DELETE", f"{demo.account}/registrations")["data"] == "ok"
+    assert api.ok("DELETE", f"{api.account}/registrations")["data"] == "ok"
 
 
-def test_flush_one(demo: Api, clean: None) -> None:
-    mine, other = device_usernames(demo, DEMO)[:2]
-    register(demo.server, DEMO, mine, "<sip:1@192.0.2.1>")
-    register(demo.server, DEMO, mine, "<sip:2@192.0.2.2>")
-    kept = register(demo.server, DEMO, other, "<sip:3@192.0.2.3>")
-    reply = demo.ok("DELETE", f"{demo.account}/registrations/{mine.upper()}")
+def test_flush_one(api: Api, clean: None) -> None:
+    mine, other = device_usernames(api, DEMO)[:2]
+    register(api.server, DEMO, mine, "<sip:1@192.0.2.1>")
+    register(api.server, DEMO, mine, "<sip:2@192.0.2.2>")
+    kept = register(api.server, DEMO, other, "<sip:3@192.0.2.3>")
+    reply = api.ok("DELETE", f"{api.account}/registrations/{mine.upper()}")
     assert reply["data"] == "ok"
-    assert demo.ok("GET", f"{demo.account}/registrations")["data"] == [kept]
+    assert api.ok("GET", f"{api.account}/registrations")["data"] == [kept]
     # a known device without a registration: still "ok"
-    assert demo.ok("DELETE", f"{demo.account}/registrations/{mine}")["data"] == "ok"
+    assert api.ok("DELETE", f"{api.account}/registrations/{mine}")["data"] == "ok"
 
 
-def test_flush_one_unknown_username(demo: Api, master: Api, clean: None) -> None:
+def test_flush_one_unknown_username(api: Api, master_api: Api, clean: None) -> None:
     error_of(
-        demo.call("DELETE", f"{demo.account}/registrations/no_such_user"),
+        api.call("DELETE", f"{api.account}/registrations/no_such_user"),
         404,
         "bad_identifier",
         {"cause": "no_such_user", "message": "bad identifier"},
     )
     # a device username of another account is unknown here
-    globex_username = device_usernames(master, GLOBEX)[0]
-    reply = demo.call("DELETE", f"{demo.account}/registrations/{globex_username}")
+    globex_username = device_usernames(master_api, GLOBEX)[0]
+    reply = api.call("DELETE", f"{api.account}/registrations/{globex_username}")
     error_of(reply, 404, "bad_identifier")
 
 
-def test_flush_one_of_a_deleted_device(demo: Api, clean: None) -> None:
+def test_flush_one_of_a_deleted_device(api: Api, clean: None) -> None:
     device = {"name": "Short Lived", "sip": {"username": "short_lived_1", "password": "Pass-12345"}}
-    created = demo.ok("PUT", f"{demo.account}/devices", device)["data"]
-    assert demo.ok("DELETE", f"{demo.account}/registrations/short_lived_1")["data"] == "ok"
-    demo.ok("DELETE", f"{demo.account}/devices/{created['id']}")
+    created = api.ok("PUT", f"{api.account}/devices", device)["data"]
+    assert api.ok("DELETE", f"{api.account}/registrations/short_lived_1")["data"] == "ok"
+    api.ok("DELETE", f"{api.account}/devices/{created['id']}")
     error_of(
-        demo.call("DELETE", f"{demo.account}/registrations/short_lived_1"), 404, "bad_identifier"
+        api.call("DELETE", f"{api.account}/registrations/short_lived_1"), 404, "bad_identifier"
     )
 
 
-def test_registrations_need_auth_and_access(demo: Api) -> None:
-    url = f"{demo.account}/registrations"
-    error_of(demo.call("GET", url, token=None), 401, "invalid_credentials")
-    error_of(demo.call("DELETE", url, token=None), 401, "invalid_credentials")
-    error_of(demo.call("GET", f"/accounts/{GLOBEX}/registrations"), 403, "forbidden")
-    error_of(demo.call("DELETE", f"/accounts/{GLOBEX}/registrations"), 403, "forbidden")
+def test_registrations_need_auth_and_access(api: Api) -> None:
+    url = f"{api.account}/registrations"
+    error_of(api.call("GET", url, token=None), 401, "invalid_credentials")
+    error_of(api.call("DELETE", url, token=None), 401, "invalid_credentials")
+    error_of(api.call("GET", f"/accounts/{GLOBEX}/registrations"), 403, "forbidden")
+    error_of(api.call("DELETE", f"/accounts/{GLOBEX}/registrations"), 403, "forbidden")
 
 
-def test_registration_methods(demo: Api) -> None:
-    url = f"{demo.account}/registrations"
-    error_of(demo.call("PUT", url, {}), 405, "invalid_method")
-    error_of(demo.call("DELETE", f"{url}/count"), 405, "invalid_method")
-    error_of(demo.call("GET", f"{url}/someone"), 405, "invalid_method")
-    error_of(demo.call("GET", f"{url}/someone/else"), 404, "not_found")
+def test_registration_methods(api: Api) -> None:
+    url = f"{api.account}/registrations"
+    error_of(api.call("PUT", url, {}), 405, "invalid_method")
+    error_of(api.call("DELETE", f"{url}/count"), 405, "invalid_method")
+    error_of(api.call("GET", f"{url}/someone"), 405, "invalid_method")
+    error_of(api.call("GET", f"{url}/someone/else"), 404, "not_found")

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-READY_PREFIX = "KAZOODESK READY "
+from helpers import READY_PREFIX, ready_info, serve_command, token_for, user_auth
+
 LOGIN_KEYS = {"account_id", "account_name", "realm", "username", "password", "api_key"}
 START_TIMEOUT = 30.0
 DEMO_CO_DEVICES = 31
@@ -31,17 +28,7 @@ class Serve:
     ) -> None:
         self.signal_on_ready = signal_on_ready
         self.signalled_at: float | None = None
-        self.args = [
-            sys.executable,
-            "-m",
-            "kazoodesk",
-            "serve",
-            "--port",
-            str(port),
-            "--data",
-            str(data_dir),
-            *extra,
-        ]
+        self.args = serve_command(data_dir, *extra, port=port)
         self.proc = subprocess.Popen(
             self.args,
             stdin=subprocess.DEVNULL,
@@ -71,8 +58,7 @@ class Serve:
         assert self.lines, f"exited with {self.proc.wait(5)}: {self.finish_stderr()}"
         line = self.lines[0]
         assert line.startswith(READY_PREFIX) and line.endswith("\n"), line
-        info: dict[str, Any] = json.loads(line[len(READY_PREFIX) :])
-        return info
+        return ready_info(line)
 
     def finish_stderr(self) -> str:
         if self.proc.stderr is not None and not self.proc.stderr.closed:
@@ -107,17 +93,6 @@ class Serve:
         return code, "".join(self.lines), self.finish_stderr()
 
 
-@pytest.fixture
-def started() -> Iterator[list[Serve]]:
-    """Every server a test starts; whatever is still running at the end is killed."""
-    servers: list[Serve] = []
-    yield servers
-    for server in servers:
-        if server.proc.poll() is None:
-            server.proc.kill()
-            server.proc.wait()
-
-
 def serve(
     started: list[Serve],
     data_dir: Path,
@@ -125,29 +100,10 @@ def serve(
     port: int = 0,
     signal_on_ready: int | None = None,
 ) -> Serve:
+    """Start `kazoodesk serve`; `started` (conftest) kills it if the test leaves it running."""
     server = Serve(data_dir, *extra, port=port, signal_on_ready=signal_on_ready)
     started.append(server)
     return server
-
-
-def md5_credentials(username: str, password: str) -> str:
-    return hashlib.md5(f"{username.lower()}:{password}".encode()).hexdigest()
-
-
-def user_auth(api: str, login: dict[str, Any]) -> httpx.Response:
-    body = {
-        "data": {
-            "credentials": md5_credentials(login["username"], login["password"]),
-            "account_name": login["account_name"],
-        }
-    }
-    return httpx.put(f"{api}/user_auth", json=body, timeout=10)
-
-
-def token_for(api: str, login: dict[str, Any]) -> str:
-    reply = user_auth(api, login)
-    assert reply.status_code == 201, reply.text
-    return str(reply.json()["auth_token"])
 
 
 def get(api: str, path: str, token: str, **params: Any) -> httpx.Response:

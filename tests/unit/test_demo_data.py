@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -11,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from helpers import md5_credentials
 from kazoodesk.schema.validate import validate
 from kazoodesk.simulator import demo
 from kazoodesk.simulator import devices as device_rules
@@ -245,7 +245,7 @@ def test_seeded_lookups_serve_logins_and_devices(
     reader = sim.store.reader
     account_id = demo_co["id"]
     for user in demo_co["users"]:
-        md5 = hashlib.md5(f"{user['username'].lower()}:{user['password']}".encode()).hexdigest()
+        md5 = md5_credentials(user["username"], user["password"])
         assert [(a, d) for a, d, _v in reader.lookup("creds_by_md5", md5)] == [
             (account_id, user["id"])
         ]

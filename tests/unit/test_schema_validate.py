@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from helpers import NEW_DEVICE_DEFAULTS, SENT_CALL_FORWARD_DEFAULTS, SENT_MEDIA_DEFAULTS
 from kazoodesk.schema import SchemaRegistry, Validated, error_path, merge_errors, validate
 
 CODECS = [
@@ -31,18 +32,6 @@ CODECS = [
     "speex",
 ]
 REALM_PATTERN = "^[.\\w_-]+$"
-NEW_DEVICE_DEFAULTS = {
-    "call_restriction": {},
-    "contact_list": {},
-    "enabled": True,
-    "exclude_from_queues": False,
-    "music_on_hold": {},
-    "mwi_unsolicited_updates": True,
-    "register_overwrite_notify": False,
-    "ringtones": {},
-    "sip": {"expire_seconds": 300, "invite_format": "contact", "method": "password"},
-    "suppress_unregister_notifications": False,
-}
 
 
 @pytest.fixture(scope="module")
@@ -211,20 +200,8 @@ def test_sent_media_and_call_forward_objects_get_their_sub_defaults(
 ) -> None:
     outcome = device(registry, {"name": "d", "media": {}, "call_forward": {}})
 
-    assert outcome.doc["media"] == {
-        "audio": {},
-        "encryption": {"enforce_security": False, "methods": []},
-        "video": {"codecs": []},
-    }
-    assert outcome.doc["call_forward"] == {
-        "direct_calls_only": False,
-        "enabled": False,
-        "failover": False,
-        "ignore_early_media": True,
-        "keep_caller_id": True,
-        "require_keypress": True,
-        "substitute": True,
-    }
+    assert outcome.doc["media"] == SENT_MEDIA_DEFAULTS
+    assert outcome.doc["call_forward"] == SENT_CALL_FORWARD_DEFAULTS
 
 
 def test_no_defaults_inside_ref_objects_the_client_did_not_send(

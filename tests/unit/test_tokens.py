@@ -6,10 +6,10 @@ import base64
 import hashlib
 import hmac
 import json
-from typing import Any
 
 import pytest
 
+from helpers import jwt_claims
 from kazoodesk.simulator.tokens import TOKEN_LIFETIME_S, TokenSigner
 
 SECRET = b"k" * 32
@@ -36,12 +36,6 @@ def forge(payload: bytes, secret: bytes = SECRET) -> str:
     signing_input = f"{HEADER}.{b64(payload)}"
     signature = hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
     return f"{signing_input}.{b64(signature)}"
-
-
-def payload_of(token: str) -> dict[str, Any]:
-    part = token.split(".")[1]
-    decoded: dict[str, Any] = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
-    return decoded
 
 
 @pytest.fixture
@@ -78,7 +72,7 @@ def test_claims_are_not_shared_between_tokens(signer: TokenSigner) -> None:
 
 def test_tampered_payload_is_refused(signer: TokenSigner) -> None:
     header, _payload, signature = signer.issue(CLAIMS).split(".")
-    claims = {**payload_of(signer.issue(CLAIMS)), "account_id": "c" * 32}
+    claims = {**jwt_claims(signer.issue(CLAIMS)), "account_id": "c" * 32}
     forged = f"{header}.{b64(json.dumps(claims).encode())}.{signature}"
     assert signer.verify(forged) is None
 
@@ -107,7 +101,7 @@ def test_expired_token_is_refused(signer: TokenSigner, clock: Clock) -> None:
 def test_short_lifetime(clock: Clock) -> None:
     signer = TokenSigner(SECRET, lifetime_s=5, clock=clock)
     token = signer.issue(CLAIMS)
-    assert payload_of(token)["exp"] - payload_of(token)["iat"] == 5
+    assert jwt_claims(token)["exp"] - jwt_claims(token)["iat"] == 5
     clock.now += 5
     assert signer.verify(token) is None
 
