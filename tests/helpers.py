@@ -62,6 +62,13 @@ def md5_credentials(username: str, password: str) -> str:
     return hashlib.md5(f"{username.lower()}:{password}".encode()).hexdigest()
 
 
+def encoded_start_key(key: str) -> str:
+    """`base64url(term_to_binary(<<Key>>))` without padding (kazoo-api.md §5.1), built
+    independently of the app."""
+    term = b"\x83m" + len(key).to_bytes(4, "big") + key.encode()
+    return base64.urlsafe_b64encode(term).decode().rstrip("=")
+
+
 def jwt_claims(token: str) -> dict[str, Any]:
     """The decoded payload of a JWT (its signature unchecked)."""
     part = token.split(".")[1]

@@ -27,6 +27,7 @@ from helpers import (
     SENT_MEDIA_DEFAULTS,
     Api,
     Server,
+    encoded_start_key,
     own_server_fixture,
 )
 from kazoodesk.simulator.service import Notification
@@ -444,23 +445,65 @@ def test_if_none_match_with_the_current_revision_is_304(api: Api) -> None:
 # ---- custom checks (§4.1, §5.2) ----------------------------------------------------------
 
 
+def create_with_username(api: Api, username: str) -> httpx.Response:
+    sip = {"username": username, "password": "pw-12"}
+    return api.call("PUT", f"{api.account}/devices", {"name": "Dup", "sip": sip})
+
+
+def username_taken(username: str) -> dict[str, Any]:
+    return {
+        "sip.username": {"unique": {"message": "SIP credentials already in use", "cause": username}}
+    }
+
+
 def test_sip_username_is_unique_case_insensitively_for_password_devices(api: Api) -> None:
     user = sip_user()
     owner = device(api, sip={"username": user.upper(), "password": "pass-word"})
-    reply = api.call(
-        "PUT",
-        f"{api.account}/devices",
-        {"name": "Dup", "sip": {"username": user, "password": "pw-12"}},
-    )
-    assert invalid(reply) == {
-        "sip.username": {"unique": {"message": "SIP credentials already in use", "cause": user}}
-    }
+    assert invalid(create_with_username(api, user)) == username_taken(user)
     # the owner itself may keep (and re-case) its username
     api.ok("POST", url(api, owner["id"]), {"name": "Owner", "sip": {"username": user.lower()}})
     # IP-authenticated devices are not checked; devices without a username pass too
     device(api, sip={"method": "ip", "ip": free_ip(), "username": user})
     device(api, sip={"password": "no-user-1"})
     device(api, sip={"password": "no-user-2"})
+
+
+def test_the_username_of_an_ip_device_is_taken_for_password_devices(api: Api) -> None:
+    """`devices/sip_credentials` holds every device with a SIP username, whatever its method."""
+    user = sip_user()
+    device(api, sip={"method": "ip", "ip": free_ip(), "username": user})
+    assert invalid(create_with_username(api, user)) == username_taken(user)
+
+
+def test_sip_credentials_are_unique_per_realm_across_accounts(api: Api, child: Api) -> None:
+    """Devices with a realm of their own join the system-wide `sip_auth` aggregate, where a
+    username is unique per realm (`is_creds_global_unique/3`)."""
+    taken, free = sip_user(), sip_user()
+    device(child, sip={"username": taken, "password": "pass-word", "realm": DEMO_REALM})
+    device(child, sip={"username": free, "password": "pass-word", "realm": "pbx.other.example"})
+    assert invalid(create_with_username(api, taken.upper())) == username_taken(taken.upper())
+    device(api, sip={"username": free, "password": "pass-word"})  # another realm: free
+
+
+def test_a_mobile_device_number_is_unique_in_the_whole_system(api: Api, child: Api) -> None:
+    number = f"+1628{random.randrange(10**6, 10**7)}"
+    first = device(child, device_type="mobile", mobile={"mdn": number})
+    again = {"name": "M2", "device_type": "mobile", "mobile": {"mdn": number[2:]}}
+    assert invalid(api.call("PUT", f"{api.account}/devices", again)) == {
+        "mobile.mdn": {
+            "unique": {
+                "message": "Mobile Device Number already exists in the system",
+                "cause": number,
+            }
+        }
+    }
+    second = device(
+        child, device_type="mobile", mobile={"mdn": f"+1629{random.randrange(10**6, 10**7)}"}
+    )
+    taken = child.call("PATCH", url(child, second["id"]), {"mobile": {"mdn": number}})
+    assert list(invalid(taken)["mobile.mdn"]) == ["unique"]
+    child.ok("DELETE", url(child, first["id"]))
+    assert device(api, device_type="mobile", mobile={"mdn": number})["mobile"] == {"mdn": number}
 
 
 def test_mac_address_is_stored_cleansed_and_unique(api: Api) -> None:
@@ -675,7 +718,7 @@ def test_notify_on_the_seed_url_takes_data_event(
     user = sip_user()
     data = device(api, sip={"username": user, "password": "pass-word"})
     reply = api.call(method, url(api, data["id"], "notify"), {"event": "check-sync"})
-    assert reply.status_code in (200, 201), reply.text
+    assert reply.status_code == (201 if method == "PUT" else 200), reply.text
     assert reply.json()["data"] == "NOTIFY sent"
     assert [(n.device_id, n.username, n.realm, n.event) for n in published.new] == [
         (data["id"], user, DEMO_REALM, "check-sync")
@@ -849,24 +892,137 @@ def test_status_only_takes_get(api: Api) -> None:
     system_error(reply, 405, "invalid_method", "method not allowed")
 
 
+# ---- registration flushes (§5.6, `crossbar_util:flush_registration/1`) ------------------
+
+
+def registered(api: Api) -> list[str]:
+    return sorted(r["username"] for r in api.ok("GET", f"{api.account}/registrations")["data"])
+
+
+def test_deleting_a_device_flushes_its_registrations(child: Api, demo_server: Server) -> None:
+    account_id = child.server.ready["account_id"]
+    gone, kept = sip_user(), sip_user()
+    data = device(child, sip={"username": gone.upper(), "password": "pass-word"})
+    device(child, sip={"username": kept, "password": "pass-word"})
+    for user in (gone, kept):
+        put_registration(demo_server, account_id, {"username": user})
+    child.ok("DELETE", url(child, data["id"]))
+    assert gone not in registered(child) and kept in registered(child)
+
+
+@pytest.mark.parametrize(
+    ("change", "flushed"),
+    [
+        ({"name": "Renamed", "sip": {"expire_seconds": 600}}, False),
+        ({"sip": {"password": "other-pass"}}, True),
+        ({"sip": {"username": sip_user()}}, True),
+        ({"enabled": False}, True),
+        ({"owner_id": "f" * 32}, True),
+    ],
+)
+def test_changing_what_a_registration_rests_on_flushes_it(
+    child: Api, demo_server: Server, change: dict[str, Any], flushed: bool
+) -> None:
+    account_id = child.server.ready["account_id"]
+    user = sip_user()
+    data = device(child, sip={"username": user, "password": "pass-word"})
+    put_registration(demo_server, account_id, {"username": user})
+    child.ok("PATCH", url(child, data["id"]), change)
+    assert (user not in registered(child)) is flushed
+    child.ok("DELETE", url(child, data["id"]))
+
+
 # ---- quickcall (§5.10) -------------------------------------------------------------------
 
 
 def test_quickcall_get_needs_no_token_and_returns_the_originate_request(api: Api) -> None:
+    """`cb_quickcall:originate_quickcall/3`: the request it publishes, keys in snake_case."""
     user = sip_user()
-    device_id = device(api, sip={"username": user, "password": "pass-word"})["id"]
+    caller_id = {"external": {"name": "Front Desk", "number": "+14155550100"}}
+    device_id = device(api, sip={"username": user, "password": "pass-word"}, caller_id=caller_id)[
+        "id"
+    ]
     reply = api.call("GET", url(api, device_id, "quickcall", "1 (415) 555-01.00"), token=None)
     assert reply.status_code == 200, reply.text
     request = reply.json()["data"]
-    assert request["application_data"] == {"route": "14155550100"}
-    assert request["timeout"] == 30
-    assert request["dial_endpoint_method"] == "simultaneous"
-    assert request["outbound_caller_id_name"] == "Device QuickCall"
-    [endpoint] = request["endpoints"]
+    [endpoint] = request.pop("endpoints")
+    assert request == {
+        "application_name": "transfer",
+        "application_data": {"route": "1 (415) 555-01.00"},  # the number as the URL has it
+        "continue_on_fail": False,
+        "custom_application_vars": {},
+        "custom_channel_vars": {
+            "account_id": api.server.ready["account_id"],
+            "authorizing_id": device_id,
+            "authorizing_type": "device",
+            "inherit_codec": "false",
+            "retain_cid": "false",
+        },
+        "dial_endpoint_method": "simultaneous",
+        "export_custom_channel_vars": [
+            "Account-ID",
+            "Authorizing-ID",
+            "Authorizing-Type",
+            "Outbound-Callee-ID-Name",
+            "Outbound-Callee-ID-Number",
+            "Retain-CID",
+        ],
+        "ignore_early_media": True,
+        "media": "process",
+        "outbound_callee_id_name": "Front Desk",  # an external number: the external caller id
+        "outbound_callee_id_number": "+14155550100",
+        "outbound_caller_id_name": "Device QuickCall",
+        "outbound_caller_id_number": "14155550100",
+        "timeout": 30,
+    }
     assert (endpoint["to_user"], endpoint["to_realm"]) == (user, DEMO_REALM)
+    assert endpoint["custom_channel_vars"] == {"auto_answer": True}
+    assert re.fullmatch(r"[0-9a-f]{36}-quickcall", endpoint["outbound_call_id"])
     for given, used in (("45", 45), ("3", 30), ("soon", 30)):
         again = api.ok("GET", url(api, device_id, "quickcall", "100"), params={"timeout": given})
         assert again["data"]["timeout"] == used, given
+
+
+def test_quickcall_options(api: Api) -> None:
+    device_id = device(api, sip={"username": sip_user(), "password": "pass-word"})["id"]
+    params = {
+        "auto_answer": "false",
+        "cid-name": "Sales%20Line",
+        "cid-number": "%2B15551230000",
+        "ignore-early-media": "false",
+        "media": "bypass",
+        "target_call_id": "call-42",
+        "number_filter": "^\\+?1?(\\d{10})$",
+    }
+    envelope = {"data": {"custom_application_vars": {"Campaign-ID": "spring"}}}
+    body = api.ok(
+        "GET", url(api, device_id, "quickcall", "+14155550199"), envelope=envelope, params=params
+    )
+    request = body["data"]
+    assert request["outbound_caller_id_number"] == "4155550199"  # the regex's capture
+    assert (request["outbound_callee_id_name"], request["outbound_callee_id_number"]) == (
+        "Sales Line",
+        "+15551230000",
+    )
+    assert request["custom_channel_vars"]["retain_cid"] == "true"
+    assert request["custom_application_vars"] == {"campaign_id": "spring"}
+    assert request["existing_call_id"] == "call-42"
+    assert (request["ignore_early_media"], request["media"]) == (False, "bypass")
+    assert request["endpoints"][0]["custom_channel_vars"] == {"auto_answer": False}
+    internal = api.ok("GET", url(api, device_id, "quickcall", "1-0.0"), params={"media": "x"})
+    assert internal["data"]["outbound_caller_id_number"] == "100"
+    assert internal["data"]["media"] == "process"
+    assert "outbound_callee_id_name" not in internal["data"]  # the device has no caller id
+    unfiltered = {"number_filter": "false"}
+    raw = api.ok("GET", url(api, device_id, "quickcall", "1-0.0"), params=unfiltered)
+    assert raw["data"]["outbound_caller_id_number"] == "1-0.0"
+    broken = {"number_filter": "(unclosed"}  # an unusable regex leaves the number as it is
+    assert (
+        api.ok("GET", url(api, device_id, "quickcall", "100"), params=broken)["data"][
+            "outbound_caller_id_number"
+        ]
+        == "100"
+    )
 
 
 def test_quickcall_on_a_disabled_device_fails(api: Api) -> None:
@@ -957,6 +1113,33 @@ def test_a_users_device_rows(child: Api) -> None:
     )
 
 
+def test_a_users_devices_come_in_pages_that_do_not_advance(child: Api) -> None:
+    """Every row of `listing_by_owner` has the user id as key: the next key is the user id
+    and a page asked from it is the first page again (kazoo-api.md §5.11)."""
+    user = child.ok("PUT", f"{child.account}/users", {"first_name": "Many", "last_name": "Phones"})
+    user_id = user["data"]["id"]
+    disabled = device(child, owner_id=user_id, enabled=False)["id"]
+    ids = sorted([disabled, *(device(child, owner_id=user_id)["id"] for _ in range(2))])
+    body = user_rows(child, user_id, page_size="2")
+    assert [row["id"] for row in body["data"]] == ids[1::-1]
+    assert body["page_size"] == 2 and "start_key" not in body
+    assert body["next_start_key"] == encoded_start_key(user_id)
+    again = user_rows(child, user_id, page_size="2", start_key=body["next_start_key"])
+    assert again["data"] == body["data"] and again["start_key"] == body["next_start_key"]
+    everything = user_rows(child, user_id)
+    assert len(everything["data"]) == 3 and "next_start_key" not in everything
+    enabled = user_rows(child, user_id, filter_enabled="true")  # the filters of §5.1 apply
+    assert sorted(row["id"] for row in enabled["data"]) == [i for i in ids if i != disabled]
+
+
+def test_a_deleted_users_devices_are_a_bad_identifier(child: Api) -> None:
+    user = child.ok("PUT", f"{child.account}/users", {"first_name": "Gone", "last_name": "Soon"})
+    user_id = user["data"]["id"]
+    device(child, owner_id=user_id)
+    child.ok("DELETE", f"{child.account}/users/{user_id}")
+    bad_identifier(child.call("GET", f"{child.account}/users/{user_id}/devices"), user_id)
+
+
 def test_an_unknown_users_devices_are_a_bad_identifier(api: Api) -> None:
     missing = uuid.uuid4().hex
     bad_identifier(api.call("GET", f"{api.account}/users/{missing}/devices"), missing)
@@ -979,6 +1162,18 @@ def test_unknown_sub_resources_and_methods(api: Api) -> None:
     system_error(api.call("GET", url(api, device_id, "bogus")), 404, "not_found", "not found")
     system_error(
         api.call("DELETE", f"{api.account}/devices"), 405, "invalid_method", "method not allowed"
+    )
+
+
+def test_the_id_status_is_reserved(api: Api) -> None:
+    """A device stored under the id `status` cannot be addressed: the path is the status list."""
+    device(api, id="status")
+    assert api.ok("GET", f"{api.account}/devices/status")["data"] == []
+    system_error(
+        api.call("DELETE", f"{api.account}/devices/status"),
+        405,
+        "invalid_method",
+        "method not allowed",
     )
 
 

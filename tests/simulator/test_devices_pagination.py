@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from helpers import Api, own_server
+from helpers import encoded_start_key as encoded
 from kazoodesk.simulator.docs import GREGORIAN_OFFSET
 
 COUNT = 1000
@@ -70,12 +71,6 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
         docs = {d["_id"]: d for d in reader.list_type(account["id"], "device")}
         assert len(docs) == COUNT
         yield Fleet(api, path, docs)
-
-
-def encoded(device_id: str) -> str:
-    """`base64url(term_to_binary(<<Id>>))` without padding, built independently of the app."""
-    term = b"\x83m" + len(device_id).to_bytes(4, "big") + device_id.encode()
-    return base64.urlsafe_b64encode(term).decode().rstrip("=")
 
 
 def walk(fleet: Fleet, **params: Any) -> list[dict[str, Any]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Iterator
@@ -108,7 +109,8 @@ def test_request_ids_are_fresh(api: Api) -> None:
 def test_list_etag_is_md5_of_the_data(api: Api) -> None:
     reply = api.call("GET", f"{api.account}/users")
     body = reply.json()
-    assert HEX32.match(body["revision"])
+    compact = json.dumps(body["data"], separators=(",", ":"))
+    assert body["revision"] == hashlib.md5(compact.encode()).hexdigest()
     assert reply.headers["etag"] == f'"{body["revision"]}"'
     again = api.call("GET", f"{api.account}/users")
     assert again.json()["revision"] == body["revision"]
@@ -201,6 +203,7 @@ def test_unknown_path_is_not_found(api: Api, device_id: str, path: str) -> None:
 
 def test_unknown_top_level_noun_and_version(api: Api) -> None:
     error_of(api.call("GET", "/bogus", token=None), 404, "not_found")
+    error_of(api.call("GET", "/%0A", token=None), 404, "not_found")  # a newline in a segment
     reply = api.http.get(api.server.api.replace("/v2", "/v9") + "/schemas")
     error_of(reply, 404, "not_found")
 
@@ -371,8 +374,8 @@ def test_data_of_the_wrong_type(api: Api, data: Any) -> None:
         {
             "data": {
                 "type": {
-                    "message": "Value did not match type(s): object,array",
-                    "target": "object,array",
+                    "message": "Value did not match type(s): object, array",
+                    "target": "object, array",
                     "value": data,
                 }
             }
@@ -404,6 +407,28 @@ def test_body_just_under_the_limit_is_read(api: Api) -> None:
     assert len(body) == 8_000_000
     reply = api.http.put("/user_auth", content=body)
     error_of(reply, 401, "invalid_credentials")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[" * 100_000,  # deeper than any decoder goes
+        b'{"data":{"name":"x","deep":' + b"[" * 500 + b"]" * 500 + b"}}",
+        b'{"data":{"name":"x","sip":{"expire_seconds":NaN}}}',
+        b'{"data":{"name":"x","sip":{"expire_seconds":1e999}}}',
+        b'{"data":{"name":"x","sip":{"username":"\\ud800ab"}}}',  # a lone surrogate
+    ],
+)
+def test_json_no_kazoo_could_read_is_invalid(api: Api, body: bytes) -> None:
+    headers = {"X-Auth-Token": api.token or ""}
+    reply = api.http.put(f"{api.account}/devices", content=body, headers=headers)
+    data = error_of(reply, 400, "validation error")["data"]
+    assert data == {"json": {"invalid": {"message": "All JSON must be valid", "target": "body"}}}
+
+
+def test_numbers_too_long_for_an_integer_are_not_integers(api: Api) -> None:
+    body = api.ok("GET", f"{api.account}/devices", params={"page_size": "9" * 5000})
+    assert body["page_size"] == min(50, len(body["data"]))
 
 
 def test_empty_body_is_fine(api: Api) -> None:
@@ -558,6 +583,20 @@ def test_pretty_print(api: Api) -> None:
         assert reply.status_code == 200
         assert "\n  " in reply.text
         assert reply.json()["data"] == compact.json()["data"]
+
+
+def test_pretty_print_from_the_envelope_also_on_errors(api: Api) -> None:
+    envelope = {"data": {"credentials": "x", "account_name": "nobody"}, "pretty_print": True}
+    reply = api.call("PUT", "/user_auth", envelope=envelope, token=None)
+    error_of(reply, 401, "invalid_credentials")
+    assert "\n  " in reply.text
+
+
+def test_a_bearer_token_is_echoed_but_not_accepted(api: Api) -> None:
+    """`Authorization` is the last token source; only `X-Auth-Token`-type tokens are checked."""
+    headers = {"Authorization": f"Bearer {api.token}"}
+    reply = api.call("GET", api.account, token=None, headers=headers)
+    assert error_of(reply, 401, "invalid_credentials")["auth_token"] == api.token
 
 
 def test_jsonp(api: Api) -> None:

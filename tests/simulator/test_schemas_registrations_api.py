@@ -94,15 +94,22 @@ def wipe(server: Server) -> None:
 
 
 def register(
-    server: Server, account: str, username: str, contact: str, expires_in: float = 300
+    server: Server,
+    account: str,
+    username: str,
+    contact: str,
+    expires_in: float = 300,
+    **fields: Any,
 ) -> dict[str, Any]:
-    """A registration row as the registrar stores it; returns its body."""
+    """Store a registration as the registrar does (`fields` added to its body); return the
+    row the API shows for it, `expires` left out (see `shown`)."""
     body = {
         "username": username,
         "contact": contact,
         "expires": int(expires_in),
         "realm": "demo.kazoodesk.test",
         "user_agent": "Test Phone",
+        **fields,
     }
     sim = server.runner.sim
     assert sim is not None
@@ -110,7 +117,18 @@ def register(
     sim.store.write_sync(
         lambda tx: tx.put_registration(account, username, contact, None, expires_at, body)
     )
-    return body
+    row = {**body, "contact_ip": "192.0.2.1", "contact_port": 5060}
+    del row["expires"]
+    return row
+
+
+def shown(client: Api, account: str = DEMO, expires_in: float = 300) -> list[dict[str, Any]]:
+    """The registrations the API lists, each checked to show the seconds it has left and
+    returned without them."""
+    rows: list[dict[str, Any]] = client.ok("GET", f"/accounts/{account}/registrations")["data"]
+    for row in rows:
+        assert 0 < row.pop("expires") <= expires_in
+    return rows
 
 
 def device_usernames(client: Api, account: str) -> list[str]:
@@ -128,12 +146,12 @@ def test_no_registrations(api: Api, clean: None) -> None:
 
 def test_list_and_count(api: Api, master_api: Api, clean: None) -> None:
     first, second = sorted(device_usernames(api, DEMO))[:2]
-    a = register(api.server, DEMO, second, "<sip:b@192.0.2.2:5060>")
-    b = register(api.server, DEMO, first, "<sip:a@192.0.2.1:5060>")
-    register(api.server, GLOBEX, "globex_user", "<sip:g@192.0.2.9:5060>")
+    a = register(api.server, DEMO, second, "<sip:b@192.0.2.1:5060>")
+    b = register(api.server, DEMO, first, "<sip:a@192.0.2.1>")
+    register(api.server, GLOBEX, "globex_user", "<sip:g@192.0.2.1:5060>")
     body = api.ok("GET", f"{api.account}/registrations")
-    assert body["data"] == [b, a]  # by username
-    assert "page_size" not in body
+    assert "page_size" not in body and "revision" not in body
+    assert shown(api) == [b, a]  # by username
     assert api.ok("GET", f"{api.account}/registrations/count")["data"] == {"count": 2}
     assert master_api.ok("GET", f"/accounts/{GLOBEX}/registrations/count")["data"] == {"count": 1}
     assert master_api.ok("GET", "/registrations/count")["data"] == {"count": 3}
@@ -142,10 +160,70 @@ def test_list_and_count(api: Api, master_api: Api, clean: None) -> None:
 def test_expired_registrations_are_not_shown(api: Api, master_api: Api, clean: None) -> None:
     live, gone = sorted(device_usernames(api, DEMO))[:2]
     kept = register(api.server, DEMO, live, "<sip:live@192.0.2.1>", expires_in=300)
-    register(api.server, DEMO, gone, "<sip:gone@192.0.2.2>", expires_in=-5)
-    assert api.ok("GET", f"{api.account}/registrations")["data"] == [kept]
+    register(api.server, DEMO, gone, "<sip:gone@192.0.2.1>", expires_in=-5)
+    assert shown(api) == [kept]
     assert api.ok("GET", f"{api.account}/registrations/count")["data"] == {"count": 1}
     assert master_api.ok("GET", "/registrations/count")["data"] == {"count": 1}
+
+
+def test_registration_rows_are_normalised_as_kazoo_shows_them(api: Api, clean: None) -> None:
+    """`cb_registrations:normalize_registration/1`: snake_case keys, internal fields gone,
+    the contact's address from `Original-Contact`; `expires` is the seconds left."""
+    username = device_usernames(api, DEMO)[0]
+    internal = {
+        "Account-DB": "account%2F32%2F98%2Faa",
+        "Account-ID": DEMO,
+        "App-Name": "registrar",
+        "App-Version": "4.3.142",
+        "Event-Category": "directory",
+        "Event-Name": "reg_success",
+        "Server-ID": "kazoodesk",
+    }
+    register(
+        api.server,
+        DEMO,
+        username,
+        "<sip:phone@192.0.2.1:5080;transport=tls>",
+        expires_in=120,
+        **internal,
+        **{"Original-Contact": "<sips:phone@198.51.100.7;ob>", "Authorizing-ID": "d" * 32},
+    )
+    [row] = api.ok("GET", f"{api.account}/registrations")["data"]
+    assert 110 < row.pop("expires") <= 120
+    assert row == {
+        "authorizing_id": "d" * 32,
+        "contact": "<sip:phone@192.0.2.1:5080;transport=tls>",
+        "contact_ip": "198.51.100.7",
+        "contact_port": 5061,
+        "original_contact": "<sips:phone@198.51.100.7;ob>",
+        "realm": "demo.kazoodesk.test",
+        "user_agent": "Test Phone",
+        "username": username,
+    }
+
+
+@pytest.mark.parametrize(
+    ("contact", "ip", "port"),
+    [
+        ("sip:a@192.0.2.5:5070", "192.0.2.5", 5070),
+        ('"Desk" <sip:a@192.0.2.5;transport=udp>', "192.0.2.5", 5060),
+        ("<sip:a@192.0.2.5;transport=TLS>", "192.0.2.5", 5061),
+        ("<sips:192.0.2.5>", "192.0.2.5", 5061),
+        ("<sip:a@[2001:db8::1]:5062>", "[2001:db8::1]", 5062),
+    ],
+)
+def test_the_contact_address(api: Api, clean: None, contact: str, ip: str, port: int) -> None:
+    username = device_usernames(api, DEMO)[0]
+    register(api.server, DEMO, username, contact)
+    [row] = shown(api)
+    assert (row["contact_ip"], row["contact_port"]) == (ip, port)
+
+
+def test_flush_one_of_an_ip_device(api: Api, clean: None) -> None:
+    """`devices/sip_credentials` knows the username of a device of any method."""
+    device = {"name": "Gateway", "sip": {"method": "ip", "ip": "198.18.7.7", "username": "gw_7"}}
+    api.ok("PUT", f"{api.account}/devices", device)
+    assert api.ok("DELETE", f"{api.account}/registrations/gw_7")["data"] == "ok"
 
 
 def test_system_count_is_for_superduper_admins(
@@ -177,10 +255,10 @@ def test_flush_one(api: Api, clean: None) -> None:
     mine, other = device_usernames(api, DEMO)[:2]
     register(api.server, DEMO, mine, "<sip:1@192.0.2.1>")
     register(api.server, DEMO, mine, "<sip:2@192.0.2.2>")
-    kept = register(api.server, DEMO, other, "<sip:3@192.0.2.3>")
+    kept = register(api.server, DEMO, other, "<sip:3@192.0.2.1>")
     reply = api.ok("DELETE", f"{api.account}/registrations/{mine.upper()}")
     assert reply["data"] == "ok"
-    assert api.ok("GET", f"{api.account}/registrations")["data"] == [kept]
+    assert shown(api) == [kept]
     # a known device without a registration: still "ok"
     assert api.ok("DELETE", f"{api.account}/registrations/{mine}")["data"] == "ok"
 

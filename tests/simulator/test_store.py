@@ -567,7 +567,8 @@ def test_expired_registrations_are_not_read(store: DocumentStore) -> None:
         tx.put_registration(OTHER_ACCOUNT, "x", "<sip:c@192.0.2.3>", None, now + 60, {"n": "x"})
 
     store.write_sync(register)
-    assert store.reader.registrations(ACCOUNT) == [{"n": "live"}]
+    # `expires` is what is left of the registration, in whole seconds
+    assert store.reader.registrations(ACCOUNT) == [{"n": "live", "expires": 60}]
     assert store.reader.registration_count() == 2
     assert store.write_sync(lambda tx: tx.delete_registrations(ACCOUNT, "LIVE")) == 1
     assert store.reader.registrations(ACCOUNT) == []

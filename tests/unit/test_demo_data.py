@@ -227,9 +227,8 @@ def test_every_seeded_device_passes_the_device_rules(
             del fields["id"]
             prepared = device_rules.prepare(fields, realm)
             assert prepared == fields, stored["name"]  # already in stored form
-            errors = device_rules.custom_errors(
-                reader, account["id"], prepared, stored["_id"], stored, False
-            )
+            scope = device_rules.Scope(account["id"], realm, superduper=False)
+            errors = device_rules.custom_errors(reader, scope, prepared, stored)
             assert errors == {}, (stored["name"], errors)
             outcome = validate(sim.schemas, "devices", prepared)
             assert not outcome.errors, (stored["name"], outcome.errors)

@@ -1,7 +1,14 @@
 """Kazoo 4.3 JSON schemas: the registry of schema documents and Kazoo-exact validation."""
 
 from kazoodesk.schema.registry import InvalidSchemaError, SchemaRegistry
-from kazoodesk.schema.validate import ErrorMap, Validated, error_path, merge_errors, validate
+from kazoodesk.schema.validate import (
+    ErrorMap,
+    Validated,
+    error_path,
+    merge_errors,
+    type_error,
+    validate,
+)
 
 __all__ = [
     "ErrorMap",
@@ -10,5 +17,6 @@ __all__ = [
     "Validated",
     "error_path",
     "merge_errors",
+    "type_error",
     "validate",
 ]

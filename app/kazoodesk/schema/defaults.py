@@ -104,10 +104,13 @@ def to_integer(value: Any) -> int | None:
     text = _erlang_text(value)
     if text is None:
         return None
-    if _INTEGER_TEXT.fullmatch(text):
-        return int(text)
-    if _FLOAT_TEXT.fullmatch(text):
-        return _erlang_round(float(text))
+    try:
+        if _INTEGER_TEXT.fullmatch(text):
+            return int(text)
+        if _FLOAT_TEXT.fullmatch(text):
+            return _erlang_round(float(text))
+    except ValueError:  # more digits than `sys.get_int_max_str_digits()` allows
+        return None
     return None
 
 

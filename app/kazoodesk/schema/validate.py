@@ -100,9 +100,14 @@ def _error_map(found: list[RawError]) -> ErrorMap:
     return errors
 
 
+def type_error(types: Any, value: Any) -> dict[str, Any]:
+    """The body of a `type` error: `value` is not of the JSON type(s) `types`."""
+    text = _types_text(types)
+    return _body(f"Value did not match type(s): {text}", text, value)
+
+
 def _wrong_type(raw: RawError) -> _Error:
-    types = _types_text(raw.schema.get("type"))
-    return "type", _body(f"Value did not match type(s): {types}", types, raw.value)
+    return "type", type_error(raw.schema.get("type"), raw.value)
 
 
 def _wrong_length(raw: RawError) -> _Error:

@@ -91,7 +91,8 @@ def _seed_account(
         tx.put(spec["id"], _stamp(user_doc, "user", spec["id"]), None)
     for device in spec.get("devices", []):
         prepared = device_rules.prepare({k: v for k, v in device.items() if k != "id"}, realm)
-        errors = device_rules.custom_errors(tx, spec["id"], prepared, None, None, True)
+        scope = device_rules.Scope(spec["id"], realm, superduper=True)
+        errors = device_rules.custom_errors(tx, scope, prepared, None)
         if errors:
             raise SeedError(f"device {device['id']}: {errors}")
         device_doc = _checked(schemas, "devices", prepared)

@@ -8,6 +8,7 @@ import ipaddress
 import json
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from multidict import MultiMapping
@@ -83,36 +84,56 @@ def _error(path: str, code: str, message: str, cause: Any = None) -> ErrorMap:
     return {path: {code: body}}
 
 
+@dataclass(frozen=True)
+class Scope:
+    """Where a device is written (its account and the account's realm), and whether the
+    writer is a superduper-admin."""
+
+    account_id: str
+    realm: str | None
+    superduper: bool
+
+
 def custom_errors(
-    queries: Queries,
-    account_id: str,
-    doc: dict[str, Any],
-    device_id: str | None,
-    stored: dict[str, Any] | None,
-    superduper: bool,
+    queries: Queries, scope: Scope, doc: dict[str, Any], stored: dict[str, Any] | None
 ) -> ErrorMap:
-    """The checks of `cb_devices` that a schema cannot express (kazoo-api.md §4.1)."""
+    """The checks of `cb_devices` that a schema cannot express (kazoo-api.md §4.1) for `doc`,
+    new or replacing `stored`."""
     errors: ErrorMap = {}
     for found in (
-        _mdn_errors(doc, stored, superduper),
-        _mac_errors(queries, account_id, doc, device_id, stored),
-        _credential_errors(queries, account_id, doc, device_id),
-        _device_type_errors(doc, stored, superduper),
+        _mdn_errors(queries, doc, stored, scope.superduper),
+        _mac_errors(queries, scope.account_id, doc, stored),
+        _credential_errors(queries, scope, doc, _id_of(stored)),
+        _device_type_errors(doc, stored, scope.superduper),
     ):
         for path, codes in found.items():
             errors.setdefault(path, {}).update(codes)
     return errors
 
 
-def _mdn_errors(doc: dict[str, Any], stored: dict[str, Any] | None, superduper: bool) -> ErrorMap:
+def _id_of(stored: dict[str, Any] | None) -> str | None:
+    return stored["_id"] if stored else None
+
+
+def _mdn_errors(
+    queries: Queries, doc: dict[str, Any], stored: dict[str, Any] | None, superduper: bool
+) -> ErrorMap:
     if doc.get("device_type") != "mobile":
         return {}
     mdn = sub_object(doc, "mobile").get("mdn")
     if not mdn:
         return {"mobile.mdn": {"required": {"message": "Field is required but missing"}}}
-    old = sub_object(stored, "mobile").get("mdn")
-    if stored is not None and old and _mdn_changed(old, mdn) and not superduper:
-        return _error("mobile.mdn", "invalid", "Mobile Device Number cannot be changed", mdn)
+    if stored is not None:
+        old = sub_object(stored, "mobile").get("mdn")
+        if old and not _mdn_changed(old, mdn):
+            return {}
+        if not superduper:
+            return _error("mobile.mdn", "invalid", "Mobile Device Number cannot be changed", mdn)
+    # `check_mdn_taken/2`: the number manager holds one number system-wide
+    number = format_e164(str(mdn))
+    if any(d != _id_of(stored) for _a, d, _v in queries.lookup("mobile_mdn", number)):
+        message = "Mobile Device Number already exists in the system"
+        return _error("mobile.mdn", "unique", message, number)
     return {}
 
 
@@ -122,25 +143,27 @@ def _mdn_changed(old: Any, new: Any) -> bool:
 
 
 def _mac_errors(
-    queries: Queries,
-    account_id: str,
-    doc: dict[str, Any],
-    device_id: str | None,
-    stored: dict[str, Any] | None,
+    queries: Queries, account_id: str, doc: dict[str, Any], stored: dict[str, Any] | None
 ) -> ErrorMap:
     mac = mac_digits(doc.get("mac_address"))
     if mac is None:  # `unique_mac_address(undefined)`: nothing to check
         return {}
     if stored is not None and stored.get("mac_address") == mac:
         return {}
-    owners = [d for _a, d, _v in queries.lookup("mac_address", mac, account_id) if d != device_id]
-    if owners:
+    rows = queries.lookup("mac_address", mac, account_id)
+    if any(d != _id_of(stored) for _a, d, _v in rows):
         return _error("mac_address", "unique", "MAC address already in use", mac)
     return {}
 
 
+def credentials_key(username: str, realm: str) -> str:
+    """The key of a username in a realm in the system-wide `sip_auth` aggregate (a realm has
+    no spaces)."""
+    return f"{realm.lower()} {username.lower()}"
+
+
 def _credential_errors(
-    queries: Queries, account_id: str, doc: dict[str, Any], device_id: str | None
+    queries: Queries, scope: Scope, doc: dict[str, Any], device_id: str | None
 ) -> ErrorMap:
     sip = sub_object(doc, "sip")
     method = sip.get("method", "password")
@@ -154,9 +177,12 @@ def _credential_errors(
         # the schema's enum error on this path replaces the custom one (shallow merge)
         return _error("sip.method", "enum", "SIP authentication method is invalid")
     username = sip.get("username")
-    key = username.lower() if isinstance(username, str) else "undefined"
-    used = [d for _a, d, _v in queries.lookup("sip_credentials", key, account_id) if d != device_id]
-    if used:
+    key = username if isinstance(username, str) else "undefined"
+    realm = sip.get("realm") or scope.realm  # `prepare_device_realm/2`
+    rows = queries.lookup("sip_credentials", key.lower(), scope.account_id)
+    if isinstance(realm, str):
+        rows += queries.lookup("sip_auth", credentials_key(key, realm))
+    if any(d != device_id for _a, d, _v in rows):
         cause = username if isinstance(username, str) else None
         return _error("sip.username", "unique", "SIP credentials already in use", cause)
     return {}
@@ -184,6 +210,26 @@ def _device_type_errors(
     return _error(
         "device_type", "invalid", "Not authorized to change type of device", new_type or ""
     )
+
+
+def sip_username(doc: dict[str, Any]) -> str | None:
+    username = sub_object(doc, "sip").get("username")
+    return username if isinstance(username, str) else None
+
+
+def usernames_to_flush(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """`crossbar_util:flush_registration/1` on an update: the SIP usernames whose
+    registrations end (the first rule that applies: password, username, owner, enabled)."""
+    before, after = sub_object(old, "sip"), sub_object(new, "sip")
+    if before.get("password") != after.get("password"):
+        flushed = [sip_username(old)]
+    elif sip_username(old) != sip_username(new):
+        flushed = [sip_username(old), sip_username(new)]
+    elif old.get("owner_id") != new.get("owner_id") or old.get("enabled") != new.get("enabled"):
+        flushed = [sip_username(old)]
+    else:
+        flushed = []
+    return [username for username in flushed if username]
 
 
 def listing_row(doc: dict[str, Any]) -> dict[str, Any]:
@@ -247,8 +293,6 @@ def decode_start_key(value: str) -> str:
 
 # ---- query-string filters (crossbar_filter) ------------------------------------------------
 
-FILTER_PREFIXES = ("filter_not_", "filter_")
-FILTER_KEYS = {"has_key", "key_missing", "has_value", "value_missing"}
 RANGE_KEYS = {
     "created_from": ("pvt_created", 1),
     "created_to": ("pvt_created", -1),
@@ -263,11 +307,16 @@ def _at_path(doc: Any, path: str) -> Any:
     for part in path.split("."):
         if isinstance(doc, dict) and part in doc:
             doc = doc[part]
-        elif isinstance(doc, list) and part.isdigit() and int(part) < len(doc):
+        elif isinstance(doc, list) and _is_index(part, len(doc)):
             doc = doc[int(part)]
         else:
             return _MISSING
     return doc
+
+
+def _is_index(part: str, size: int) -> bool:
+    """`part` is a 0-based index of a list of `size` items, written in ASCII digits."""
+    return part.isascii() and part.isdigit() and len(part) <= len(str(size)) and int(part) < size
 
 
 def _as_text(value: Any) -> str:
@@ -288,7 +337,7 @@ def _value_matches(stored: Any, wanted: str) -> bool:
         return True
     try:
         decoded = json.loads(wanted)
-    except ValueError:
+    except (ValueError, RecursionError):
         return False
     if isinstance(decoded, list):
         return text in [o for o in decoded if isinstance(o, str)]
@@ -320,10 +369,6 @@ def _one_filter(doc: dict[str, Any], key: str, wanted: str) -> bool | None:
         stamp = doc.get(field)
         return bound is not None and isinstance(stamp, int) and (stamp - bound) * sign >= 0
     return None
-
-
-def has_filters(query: MultiMapping[str]) -> bool:
-    return any(k.startswith(FILTER_PREFIXES) or k in FILTER_KEYS or k in RANGE_KEYS for k in query)
 
 
 def matches(doc: dict[str, Any], query: MultiMapping[str]) -> bool:

@@ -35,6 +35,20 @@ def request_fields(data: dict[str, Any]) -> dict[str, Any]:
     return {k: copy.deepcopy(v) for k, v in data.items() if not is_private(k)}
 
 
+def normalize_key(key: str) -> str:
+    """`kz_json:normalize_key/1`: lower case, `-` as `_` (`Server-ID` is `server_id`)."""
+    return key.lower().replace("-", "_")
+
+
+def normalized(value: Any) -> Any:
+    """`kz_json:normalize/1`: every object key of `value`, at any depth, normalised."""
+    if isinstance(value, dict):
+        return {normalize_key(str(k)): normalized(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [normalized(v) for v in value]
+    return value
+
+
 def account_db(account_id: str) -> str:
     return f"account%2F{account_id[:2]}%2F{account_id[2:4]}%2F{account_id[4:]}"
 

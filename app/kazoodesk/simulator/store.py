@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import hashlib
 import json
+import math
 import queue
 import sqlite3
 import threading
@@ -160,13 +161,15 @@ class Queries:
         return int(row[0])
 
     def registrations(self, account_id: str) -> list[dict[str, Any]]:
-        """The account's live registrations (an expired one is gone, as in Kazoo's registrar)."""
+        """The account's live registrations (an expired one is gone, as in Kazoo's registrar),
+        `expires` in each set to the whole seconds it has left, as a registrar query answers."""
+        now = time.time()
         rows = self.conn.execute(
-            "SELECT body FROM registrations WHERE account_id = ? AND expires_at > ?"
+            "SELECT body, expires_at FROM registrations WHERE account_id = ? AND expires_at > ?"
             " ORDER BY username, contact",
-            (account_id, time.time()),
+            (account_id, now),
         )
-        return [json.loads(body) for (body,) in rows]
+        return [{**json.loads(body), "expires": math.ceil(at - now)} for body, at in rows]
 
 
 class Transaction(Queries):

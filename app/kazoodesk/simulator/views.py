@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kazoodesk.simulator.devices import credentials_key, format_e164
 from kazoodesk.simulator.store import ViewRow
 
 
@@ -25,12 +26,18 @@ def _object(value: Any) -> dict[str, Any]:
 def _device_rows(doc: dict[str, Any]) -> list[ViewRow]:
     rows = []
     sip = _object(doc.get("sip"))
-    method = sip.get("method", "password")
-    username = sip.get("username")
-    if isinstance(username, str) and method == "password":
+    username, realm = sip.get("username"), sip.get("realm")
+    if isinstance(username, str):  # `devices/sip_credentials`: whatever the method
         rows.append(ViewRow("sip_credentials", username.lower()))
-    if method == "ip" and isinstance(sip.get("ip"), str):
+    if isinstance(username, str) and isinstance(realm, str):
+        # `credentials/lookup` of the `sip_auth` aggregate, which holds the devices with a
+        # realm of their own
+        rows.append(ViewRow("sip_auth", credentials_key(username, realm)))
+    if sip.get("method") == "ip" and isinstance(sip.get("ip"), str):
         rows.append(ViewRow("sip_ip", sip["ip"]))
+    mdn = _object(doc.get("mobile")).get("mdn")
+    if doc.get("device_type") == "mobile" and mdn:  # the number `add_mobile_mdn/1` creates
+        rows.append(ViewRow("mobile_mdn", format_e164(str(mdn))))
     mac = doc.get("mac_address")
     if isinstance(mac, str) and mac:
         rows.append(ViewRow("mac_address", mac))

@@ -12,7 +12,14 @@ from kazoodesk.simulator.docs import (
     request_fields,
     stamp_private,
 )
-from kazoodesk.simulator.http.common import data_object, doc_reply, save, soft_delete, updated_data
+from kazoodesk.simulator.http.common import (
+    data_object,
+    doc_reply,
+    list_reply,
+    save,
+    soft_delete,
+    updated_data,
+)
 from kazoodesk.simulator.http.envelope import Call, Reply, system_error, validation_error
 from kazoodesk.simulator.store import Transaction
 
@@ -80,7 +87,7 @@ async def create_child(call: Call, sim: Simulator, parent: dict[str, Any]) -> Re
         return _unique_errors(sim, doc, child_id)
 
     saved = await save(call, sim, child_id, doc, None, recheck)
-    return doc_reply(saved, status=201)
+    return doc_reply(saved)
 
 
 async def put_account(call: Call, sim: Simulator) -> Reply:
@@ -99,23 +106,16 @@ async def get_account(call: Call, sim: Simulator) -> Reply:
     return doc_reply(account)
 
 
-async def _update(call: Call, sim: Simulator, merged: bool) -> Reply:
+async def update_account(call: Call, sim: Simulator) -> Reply:
+    """POST replaces the account's public fields, PATCH merges into them."""
     stored = _account(call, sim)
-    data = updated_data(request_fields(data_object(call)), stored, merged)
+    data = updated_data(request_fields(data_object(call)), stored, call.method == "PATCH")
     doc = _checked(sim, data, stored["_id"])
     doc["_id"] = stored["_id"]
     doc = _stamp(call, doc, stored)
     doc["pvt_enabled"] = doc.get("enabled", True)
     saved = await save(call, sim, stored["_id"], doc, stored["_rev"])
     return doc_reply(saved)
-
-
-async def replace_account(call: Call, sim: Simulator) -> Reply:
-    return await _update(call, sim, merged=False)
-
-
-async def patch_account(call: Call, sim: Simulator) -> Reply:
-    return await _update(call, sim, merged=True)
 
 
 async def delete_account(call: Call, sim: Simulator) -> Reply:
@@ -137,10 +137,10 @@ def _tree_row(account: dict[str, Any]) -> dict[str, Any]:
 
 
 async def children(call: Call, sim: Simulator) -> Reply:
-    rows = [_tree_row(a) for a in sim.accounts.children(_account(call, sim)["_id"])]
-    return Reply(rows, revision="auto", extra={"page_size": len(rows)})
+    accounts = sim.accounts.children(_account(call, sim)["_id"])
+    return list_reply(call, [_tree_row(a) for a in accounts])
 
 
 async def descendants(call: Call, sim: Simulator) -> Reply:
-    rows = [_tree_row(a) for a in sim.accounts.descendants(_account(call, sim)["_id"])]
-    return Reply(rows, revision="auto", extra={"page_size": len(rows)})
+    accounts = sim.accounts.descendants(_account(call, sim)["_id"])
+    return list_reply(call, [_tree_row(a) for a in accounts])

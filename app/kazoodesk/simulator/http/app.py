@@ -30,8 +30,8 @@ ROUTES = [
         {
             "GET": accounts.get_account,
             "PUT": accounts.put_account,
-            "POST": accounts.replace_account,
-            "PATCH": accounts.patch_account,
+            "POST": accounts.update_account,
+            "PATCH": accounts.update_account,
             "DELETE": accounts.delete_account,
         },
     ),
@@ -42,8 +42,8 @@ ROUTES = [
         ("users", "{user_id}"),
         {
             "GET": users.get_user,
-            "POST": users.replace_user,
-            "PATCH": users.patch_user,
+            "POST": users.update_user,
+            "PATCH": users.update_user,
             "DELETE": users.delete_user,
         },
     ),
@@ -57,8 +57,8 @@ ROUTES = [
         ("devices", "{device_id}"),
         {
             "GET": devices.get_device,
-            "POST": devices.replace_device,
-            "PATCH": devices.patch_device,
+            "POST": devices.update_device,
+            "PATCH": devices.update_device,
             "PUT": devices.device_action,
             "DELETE": devices.delete_device,
         },
@@ -86,7 +86,8 @@ ROUTES = [
 def build_app(sim: Simulator) -> web.Application:
     app = web.Application(client_max_size=MAX_UPLOAD_BYTES * 2)
     pipeline = Pipeline(sim, Router(ROUTES))
-    # the bound coroutine method: aiohttp deprecates callables that are not coroutine functions
-    app.router.add_route("*", "/{version:v[0-9]+}/{path:.*}", pipeline.__call__)
+    # the bound coroutine method: aiohttp deprecates callables that are not coroutine
+    # functions; `[\s\S]`, not `.`, as a decoded segment may hold a newline (`%0A`)
+    app.router.add_route("*", r"/{version:v[0-9]+}/{path:[\s\S]*}", pipeline.__call__)
     app.router.add_route("*", "/{version:v[0-9]+}", pipeline.__call__)
     return app

@@ -48,7 +48,7 @@ def _login(sim: Simulator, call: Call, account: dict[str, Any], owner_id: str | 
     if owner_id:
         claims["owner_id"] = owner_id
     call.token = sim.tokens.issue(claims)
-    return Reply(auth_data(sim, account, owner_id), status=201)
+    return Reply(auth_data(sim, account, owner_id))
 
 
 def _accounts_named(sim: Simulator, data: dict[str, Any]) -> list[dict[str, Any]]:

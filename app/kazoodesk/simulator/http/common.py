@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from kazoodesk.schema.validate import type_error
+from kazoodesk.simulator.devices import decode_start_key, encode_start_key, page_size_of
 from kazoodesk.simulator.docs import merge_left, public_fields, stamp_private
 from kazoodesk.simulator.http.envelope import (
+    AUTO,
     Call,
     Reply,
     bad_identifier,
@@ -41,17 +44,7 @@ def data_object(call: Call) -> dict[str, Any]:
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise validation_error(
-            {
-                "data": {
-                    "type": {
-                        "message": "Value did not match type(s): object",
-                        "target": "object",
-                        "value": data,
-                    }
-                }
-            }
-        )
+        raise validation_error({"data": {"type": type_error("object", data)}})
     return data
 
 
@@ -106,8 +99,38 @@ async def save(
         raise validation_error(exc.errors) from exc
 
 
-def doc_reply(doc: dict[str, Any], status: int = 200, **headers: str) -> Reply:
-    return Reply(public_fields(doc), status=status, revision=doc["_rev"], headers=headers)
+def doc_reply(doc: dict[str, Any], **headers: str) -> Reply:
+    return Reply(public_fields(doc), revision=doc["_rev"], headers=headers)
+
+
+def paginates(call: Call) -> bool:
+    """`cb_context:should_paginate/1`: `/v2` unless `paginate=false`; `/v1` never."""
+    return call.version == "v2" and call.flag("paginate", True)
+
+
+def page_size(call: Call) -> int | None:
+    """The rows a page holds, None for all of them."""
+    return page_size_of(call.req_value("page_size")) if paginates(call) else None
+
+
+def start_key(call: Call) -> str | None:
+    """The decoded `start_key` of a paginated request, if it has one."""
+    value = call.req_value("start_key")
+    return decode_start_key(str(value)) if value and paginates(call) else None
+
+
+def list_reply(
+    call: Call, rows: list[dict[str, Any]], start: str | None = None, following: str | None = None
+) -> Reply:
+    """A listing with the page keys of `crossbar_doc` (the start key used, the next page's)."""
+    extra: dict[str, Any] = {}
+    if paginates(call):
+        extra["page_size"] = len(rows)
+        if start:
+            extra["start_key"] = encode_start_key(start)
+        if following:
+            extra["next_start_key"] = encode_start_key(following)
+    return Reply(rows, revision=AUTO, extra=extra)
 
 
 def deleted_reply(stored: dict[str, Any]) -> Reply:
@@ -127,8 +150,6 @@ async def soft_delete(call: Call, sim: Simulator, stored: dict[str, Any]) -> Rep
 
         await sim.store.write(purge)
         return deleted_reply(stored)
-    doc = {**stored, "pvt_deleted": True}
-    doc = stamp(call, doc, stored["pvt_type"], stored)
-    doc["pvt_deleted"] = True
+    doc = stamp(call, {**stored, "pvt_deleted": True}, stored["pvt_type"], stored)
     await save(call, sim, call.account_id, doc, stored["_rev"])
     return deleted_reply(stored)

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import re
+import secrets
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote_plus
 
 from kazoodesk.schema.validate import validate
 from kazoodesk.simulator import devices as rules
-from kazoodesk.simulator.docs import new_id, request_fields
+from kazoodesk.simulator.docs import new_id, normalized, request_fields
 from kazoodesk.simulator.http.common import (
     data_object,
     doc_reply,
+    list_reply,
     load,
+    page_size,
     save,
     soft_delete,
     stamp,
+    start_key,
     updated_data,
 )
 from kazoodesk.simulator.http.envelope import (
@@ -24,6 +29,7 @@ from kazoodesk.simulator.http.envelope import (
     system_error,
     validation_error,
 )
+from kazoodesk.simulator.http.registrations import flush, registration_rows
 from kazoodesk.simulator.service import Notification
 from kazoodesk.simulator.store import Transaction
 
@@ -44,21 +50,22 @@ def _realm(sim: Simulator, account_id: str) -> str | None:
     return str(realm) if realm else None
 
 
+def _scope(call: Call, sim: Simulator) -> rules.Scope:
+    account_id = _account_id(call)
+    superduper = sim.accounts.is_superduper(call.auth_account_id)
+    return rules.Scope(account_id, _realm(sim, account_id), superduper)
+
+
 # ---- validation and saving -------------------------------------------------------------------
 
 
 def _checked(
-    call: Call, sim: Simulator, data: dict[str, Any], stored: dict[str, Any] | None
+    sim: Simulator, scope: rules.Scope, data: dict[str, Any], stored: dict[str, Any] | None
 ) -> dict[str, Any]:
     """Run `cb_devices:validate_device/2` on `data`; 400 with every error found, or the doc."""
-    account_id = _account_id(call)
-    prepared = rules.prepare(data, _realm(sim, account_id))
+    prepared = rules.prepare(data, scope.realm)
     prepared.pop("sync", None)
-    device_id = stored["_id"] if stored else None
-    superduper = sim.accounts.is_superduper(call.auth_account_id)
-    errors = rules.custom_errors(
-        sim.store.reader, account_id, prepared, device_id, stored, superduper
-    )
+    errors = rules.custom_errors(sim.store.reader, scope, prepared, stored)
     outcome = validate(sim.schemas, "devices", prepared)
     errors.update(outcome.errors)  # a schema error on a path replaces the custom one
     if errors:
@@ -67,16 +74,17 @@ def _checked(
 
 
 async def _store_device(
-    call: Call, sim: Simulator, doc: dict[str, Any], stored: dict[str, Any] | None
+    call: Call,
+    sim: Simulator,
+    scope: rules.Scope,
+    doc: dict[str, Any],
+    stored: dict[str, Any] | None,
 ) -> dict[str, Any]:
-    account_id = _account_id(call)
-    superduper = sim.accounts.is_superduper(call.auth_account_id)
-    device_id = doc["_id"]
-
     def recheck(tx: Transaction) -> rules.ErrorMap:
-        return rules.custom_errors(tx, account_id, doc, device_id, stored, superduper)
+        return rules.custom_errors(tx, scope, doc, stored)
 
-    return await save(call, sim, account_id, doc, stored["_rev"] if stored else None, recheck)
+    expected_rev = stored["_rev"] if stored else None
+    return await save(call, sim, scope.account_id, doc, expected_rev, recheck)
 
 
 def _wants_sync(data: dict[str, Any]) -> bool:
@@ -91,40 +99,23 @@ def _credentials(doc: dict[str, Any]) -> tuple[Any, Any]:
 # ---- handlers ----------------------------------------------------------------------------------
 
 
-def _paginates(call: Call) -> bool:
-    """`cb_context:should_paginate/1`: `/v2` unless `paginate=false`; `/v1` never."""
-    return call.version == "v2" and call.flag("paginate", True)
-
-
 async def list_devices(call: Call, sim: Simulator) -> Reply:
-    account_id = _account_id(call)
-    paginate = _paginates(call)
-    page_size = rules.page_size_of(call.req_value("page_size")) if paginate else None
-    start_key = call.req_value("start_key")
-    start_id = rules.decode_start_key(str(start_key)) if start_key and paginate else ""
-    docs = sim.store.reader.list_type(account_id, DEVICE, start_id)
-    page, next_id = rules.paginate(docs, call.query, page_size)
-    rows = [rules.listing_row(doc) for doc in reversed(page)]
-    extra: dict[str, Any] = {}
-    if paginate:
-        extra["page_size"] = len(rows)
-        if start_key:  # `api_util:encode_start_keys/2` re-encodes the key that was used
-            extra["start_key"] = rules.encode_start_key(start_id)
-        if next_id:
-            extra["next_start_key"] = rules.encode_start_key(next_id)
-    return Reply(rows, revision="auto", extra=extra)
+    start = start_key(call)
+    docs = sim.store.reader.list_type(_account_id(call), DEVICE, start or "")
+    page, following = rules.paginate(docs, call.query, page_size(call))
+    return list_reply(call, [rules.listing_row(doc) for doc in reversed(page)], start, following)
 
 
 async def create_device(call: Call, sim: Simulator) -> Reply:
-    account_id = _account_id(call)
+    scope = _scope(call, sim)
     data = request_fields(data_object(call))
-    doc = _checked(call, sim, data, None)
+    doc = _checked(sim, scope, data, None)
     doc_id = str(data.get("id") or new_id())
     doc["_id"] = doc_id
     doc = stamp(call, doc, DEVICE)
-    saved = await _store_device(call, sim, doc, None)
-    location = f"/{call.version}/accounts/{account_id}/devices/{doc_id}"
-    return doc_reply(saved, status=201, Location=location)
+    saved = await _store_device(call, sim, scope, doc, None)
+    location = f"/{call.version}/accounts/{scope.account_id}/devices/{doc_id}"
+    return doc_reply(saved, Location=location)
 
 
 async def get_device(call: Call, sim: Simulator) -> Reply:
@@ -133,30 +124,28 @@ async def get_device(call: Call, sim: Simulator) -> Reply:
     return doc_reply(stored)
 
 
-async def _update(call: Call, sim: Simulator, merged: bool) -> Reply:
+async def update_device(call: Call, sim: Simulator) -> Reply:
+    """POST replaces the device's public fields, PATCH merges into them (§5.4, §5.5)."""
     stored = load(call, sim, call.params["device_id"], DEVICE)
+    scope = _scope(call, sim)
     request = request_fields(data_object(call))
-    doc = _checked(call, sim, updated_data(request, stored, merged), stored)
+    doc = _checked(sim, scope, updated_data(request, stored, call.method == "PATCH"), stored)
     doc["_id"] = stored["_id"]
     doc = stamp(call, doc, DEVICE, stored)
-    saved = await _store_device(call, sim, doc, stored)
+    saved = await _store_device(call, sim, scope, doc, stored)
+    await flush(sim, scope.account_id, rules.usernames_to_flush(stored, saved))
     if _wants_sync(request) and _credentials(saved) != _credentials(stored):
         # `maybe_sync_sip_data/3`: the phone still registers with the old username
         _publish_check_sync(sim, stored, reboot=None)
     return doc_reply(saved)
 
 
-async def replace_device(call: Call, sim: Simulator) -> Reply:
-    return await _update(call, sim, merged=False)
-
-
-async def patch_device(call: Call, sim: Simulator) -> Reply:
-    return await _update(call, sim, merged=True)
-
-
 async def delete_device(call: Call, sim: Simulator) -> Reply:
     stored = load(call, sim, call.params["device_id"], DEVICE)
-    return await soft_delete(call, sim, stored)
+    reply = await soft_delete(call, sim, stored)
+    username = rules.sip_username(stored)
+    await flush(sim, _account_id(call), [username] if username else [])
+    return reply
 
 
 async def device_action(call: Call, sim: Simulator) -> Reply:
@@ -189,7 +178,7 @@ async def _notify(
     body = params.get("body") or {}
     call.if_match(stored["_rev"])
     _publish(sim, stored, params["event"], body.get("data"), body.get("content_type"))
-    return Reply("NOTIFY sent", status=201, revision=stored["_rev"])
+    return Reply("NOTIFY sent", revision=stored["_rev"])
 
 
 def _publish(
@@ -237,13 +226,9 @@ async def sync_device(call: Call, sim: Simulator) -> Reply:
 
 
 async def devices_status(call: Call, sim: Simulator) -> Reply:
-    registrations = sim.store.reader.registrations(_account_id(call))
-    seen: dict[str, None] = {}
-    for registration in registrations:
-        device_id = registration.get("authorizing_id")
-        if device_id:
-            seen[device_id] = None
-    return Reply([{"device_id": d, "registered": True} for d in seen])
+    registrations = registration_rows(sim, _account_id(call))
+    seen = dict.fromkeys(r.get("authorizing_id") for r in registrations)
+    return Reply([{"device_id": d, "registered": True} for d in seen if isinstance(d, str) and d])
 
 
 async def user_devices(call: Call, sim: Simulator) -> Reply:
@@ -251,54 +236,111 @@ async def user_devices(call: Call, sim: Simulator) -> Reply:
     load(call, sim, user_id, "user")
     account_id = _account_id(call)
     ids = sorted({d for _a, d, _v in sim.store.reader.lookup("device_users", user_id, account_id)})
-    docs = [sim.store.reader.get(account_id, i) for i in ids]
-    rows = [rules.user_device_row(doc, user_id) for doc in reversed(docs) if doc]
-    return Reply(rows, revision="auto", extra={"page_size": len(rows)} if _paginates(call) else {})
+    docs = [doc for doc in (sim.store.reader.get(account_id, i) for i in ids) if doc]
+    page, following = rules.paginate(docs, call.query, page_size(call))
+    rows = [rules.user_device_row(doc, user_id) for doc in reversed(page)]
+    # every row of `listing_by_owner` has the user id as its key: a page asked from it is the
+    # first page again (kazoo-api.md §5.11)
+    return list_reply(call, rows, start_key(call), user_id if following else None)
 
 
-# ---- quickcall ---------------------------------------------------------------------------------
+# ---- quickcall (`cb_quickcall`) ----------------------------------------------------------------
 
 NUMBER_STRIP = re.compile(r"[ ,.\-()]")
+# knm's default `reconcile_regex`: a number that leaves the system, shown the external caller id
+RECONCILABLE = re.compile(r"(\+?1)?\d{10}|\+[2-9]\d{7,}|011\d*|00\d*")
+EXPORTED_CHANNEL_VARS = [
+    "Account-ID",
+    "Authorizing-ID",
+    "Authorizing-Type",
+    "Outbound-Callee-ID-Name",
+    "Outbound-Callee-ID-Number",
+    "Retain-CID",
+]
+
+
+def dialed_number(call: Call, number: str) -> str:
+    """`build_number_uri/2`: `number_filter` (query string) `false`, `true` (strip ` ,.-()`)
+    or a regex whose first group is the number (no match: the number as it is)."""
+    number_filter = call.query.get("number_filter", "true")
+    if number_filter == "false":
+        return number
+    if number_filter == "true":
+        return NUMBER_STRIP.sub("", number)
+    try:
+        found = re.search(number_filter, number)
+    except re.error:  # Kazoo fails on it; the simulator keeps the number
+        return number
+    return (found.group(1) or "") if found and found.re.groups else number
+
+
+def _default_caller_id(sim: Simulator, device: dict[str, Any], number: str) -> dict[str, Any]:
+    """`kz_attributes:caller_id/2`, simplified: each of name and number from the device, else
+    its owner, else its account, of the kind the dialed number calls for."""
+    kind = "external" if RECONCILABLE.fullmatch(number) else "internal"
+    account_id = device["pvt_account_id"]
+    owner_id = device.get("owner_id")
+    owner = sim.store.reader.get(account_id, owner_id) if isinstance(owner_id, str) else None
+    if owner is not None and owner.get("pvt_type") != "user":
+        owner = None
+    docs = [device, owner, sim.accounts.get(account_id)]
+    sources = [rules.sub_object(rules.sub_object(doc, "caller_id"), kind) for doc in docs]
+    return {f: next((s[f] for s in sources if s.get(f)), None) for f in ("name", "number")}
+
+
+def _asked_or(value: Any, default: Any) -> Any:
+    """A caller id the request gives (URL-decoded again, as `kz_http_util:urldecode/1` does),
+    else the default."""
+    return default if value is None else unquote_plus(str(value))
+
+
+def _endpoint(call: Call, sim: Simulator, device: dict[str, Any]) -> dict[str, Any]:
+    sip = rules.sub_object(device, "sip")
+    auto_answer = call.query.get("auto_answer", "true") == "true"
+    return {
+        "endpoint_type": "sip",
+        "invite_format": sip.get("invite_format", "contact"),
+        "to_realm": sip.get("realm") or _realm(sim, device["pvt_account_id"]),
+        "to_user": sip.get("username"),
+        "custom_channel_vars": {"auto_answer": auto_answer},
+        "outbound_call_id": f"{secrets.token_hex(18)}-quickcall",
+    }
 
 
 def originate_request(
     call: Call, sim: Simulator, device: dict[str, Any], number: str
 ) -> dict[str, Any]:
-    """The originate request `cb_quickcall` would publish, keys in snake_case."""
-    account_id = _account_id(call)
-    if call.req_value("number_filter") not in ("false", False):
-        number = NUMBER_STRIP.sub("", number)
-    sip = rules.sub_object(device, "sip")
-    timeout = rules.integer_above(call.req_value("timeout"), 3, 30)  # `get_timeout/1`
-    return {
-        "application_data": {"route": number},
+    """The originate request `cb_quickcall:originate_quickcall/3` publishes, keys in
+    snake_case (`kz_json:normalize/1`), unset values left out."""
+    dialed = dialed_number(call, number)
+    default = _default_caller_id(sim, device, dialed)
+    cid_number = call.req_value("cid-number")
+    variables = call.req_value("custom_application_vars")
+    request = {
         "application_name": "transfer",
+        "application_data": {"route": number},
         "continue_on_fail": False,
+        "custom_application_vars": normalized(variables) if isinstance(variables, dict) else {},
         "custom_channel_vars": {
-            "account_id": account_id,
+            "account_id": device["pvt_account_id"],
             "authorizing_id": device["_id"],
             "authorizing_type": "device",
             "inherit_codec": "false",
-            "retain_cid": "true",
+            "retain_cid": "false" if cid_number is None else "true",
         },
         "dial_endpoint_method": "simultaneous",
-        "endpoints": [
-            {
-                "endpoint_type": "sip",
-                "invite_format": sip.get("invite_format", "contact"),
-                "to_realm": sip.get("realm") or _realm(sim, account_id),
-                "to_user": sip.get("username"),
-                "auto_answer": call.flag("auto_answer", True),
-            }
-        ],
-        "ignore_early_media": call.flag("ignore-early-media", True),
-        "media": call.req_value("media", "process"),
-        "outbound_callee_id_name": number,
-        "outbound_callee_id_number": number,
-        "outbound_caller_id_name": call.req_value("cid-name", "Device QuickCall"),
-        "outbound_caller_id_number": call.req_value("cid-number", number),
-        "timeout": timeout,
+        "endpoints": [_endpoint(call, sim, device)],
+        "existing_call_id": call.req_value("target_call_id"),
+        "export_custom_channel_vars": EXPORTED_CHANNEL_VARS,
+        "ignore_early_media": call.req_value("ignore-early-media", True) in (True, "true"),
+        "media": "bypass" if call.req_value("media") == "bypass" else "process",
+        "outbound_callee_id_name": _asked_or(call.req_value("cid-name"), default["name"]),
+        "outbound_callee_id_number": _asked_or(cid_number, default["number"]),
+        "outbound_caller_id_name": "Device QuickCall",
+        "outbound_caller_id_number": dialed,
+        "timeout": rules.integer_above(call.req_value("timeout"), 3, 30),  # `get_timeout/1`
     }
+    return {key: value for key, value in request.items() if value is not None}
 
 
 async def quickcall(call: Call, sim: Simulator) -> Reply:

@@ -88,12 +88,13 @@ class Call:
 
     request: web.Request
     version: str
-    method: str
+    method: str  # after verb tunnelling
     envelope: dict[str, Any]
     query: MultiMapping[str]
     request_id: str
     params: dict[str, str] = field(default_factory=dict)
-    token: str | None = None
+    token: str | None = None  # shown in the reply's `auth_token`
+    token_type: str = "x-auth-token"  # only this type is checked (`cb_token_auth`)
     auth_account_id: str | None = None
     auth_owner_id: str | None = None
     account_id: str | None = None
@@ -110,6 +111,11 @@ class Call:
         if key in self.query:
             return self.query[key]
         return self.envelope.get(key, default)
+
+    def text(self, key: str) -> str | None:
+        """`req_value` when it is a non-empty string."""
+        value = self.req_value(key)
+        return value if isinstance(value, str) and value else None
 
     def flag(self, key: str, default: bool) -> bool:
         value = self.req_value(key)
@@ -134,13 +140,14 @@ class Call:
             raise precondition_failed()
 
 
+AUTO = "auto"  # a `Reply.revision` that stands for the md5 of the data (list replies)
+
+
 @dataclass
 class Reply:
-    """A successful reply. `revision="auto"` stands for the md5 of the data (list replies);
-    `extra` holds the pagination keys (left out on `/v1`)."""
+    """A successful reply (201 for a PUT, 200 otherwise); `extra` holds list page keys."""
 
     data: Any
-    status: int = 200
     revision: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
@@ -152,43 +159,42 @@ def dumps(value: Any, pretty: bool = False) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
-def success_body(call: Call, reply: Reply) -> tuple[dict[str, Any], str | None]:
-    """The envelope of a success, and the revision it carries."""
+def _common(call: Call) -> dict[str, Any]:
+    return {
+        "node": NODE_ID,
+        "request_id": call.request_id,
+        "timestamp": now_iso(),
+        "version": KAZOO_VERSION,
+    }
+
+
+def success_text(call: Call, reply: Reply, pretty: bool) -> tuple[str, str | None]:
+    """The JSON text of a success envelope and the revision it carries."""
+    data_text = dumps(reply.data)
     revision = reply.revision
-    if revision == "auto":
-        revision = hashlib.md5(dumps(reply.data).encode()).hexdigest() if reply.data else None
-    body: dict[str, Any] = {}
-    if call.token:
-        body["auth_token"] = call.token
-    if call.version != "v1":  # v1 never paginates
-        body.update(reply.extra)
-    body.update(
-        {
-            "data": reply.data,
-            "node": NODE_ID,
-            "request_id": call.request_id,
-            "status": "success",
-            "timestamp": now_iso(),
-            "version": KAZOO_VERSION,
-        }
-    )
+    if revision == AUTO:
+        revision = hashlib.md5(data_text.encode()).hexdigest() if reply.data else None
+    head: dict[str, Any] = {"auth_token": call.token} if call.token else {}
+    head.update(reply.extra)
+    head.update(_common(call))
+    head["status"] = "success"
     if revision:
-        body["revision"] = revision
-    return body, revision
+        head["revision"] = revision
+    if pretty:
+        return dumps({**head, "data": reply.data}, pretty=True), revision
+    # the data is serialised once: its text goes into the envelope's as it is
+    return f'{dumps(head)[:-1]},"data":{data_text}}}', revision
 
 
-def error_body(error: KazooError, request_id: str, token: str | None, version: str) -> dict:
+def error_envelope(call: Call, error: KazooError) -> dict[str, Any]:
     data = error.data
-    if version == "v1" and error.system:
+    if call.version == "v1" and error.system:
         data = data.get("message", "")
     return {
-        "auth_token": token or "undefined",
+        "auth_token": call.token or "undefined",
         "data": data if data is not None else {},
         "error": str(error.status),
         "message": error.message,
-        "node": NODE_ID,
-        "request_id": request_id,
+        **_common(call),
         "status": "error",
-        "timestamp": now_iso(),
-        "version": KAZOO_VERSION,
     }

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import logging
+import math
+import re
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -16,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from kazoodesk.schema.validate import type_error
+from kazoodesk.simulator.docs import normalize_key
 from kazoodesk.simulator.http.envelope import (
     CORS_HEADERS,
     Call,
@@ -23,12 +27,12 @@ from kazoodesk.simulator.http.envelope import (
     Reply,
     bad_identifier,
     dumps,
-    error_body,
+    error_envelope,
     forbidden,
     invalid_credentials,
     invalid_method,
     not_found,
-    success_body,
+    success_text,
     system_error,
     validation_error,
 )
@@ -48,6 +52,10 @@ JSON_TYPES = {
     "application/x-www-form-urlencoded",
 }
 VERSIONS = {"v1", "v2"}
+# Deeper JSON would exhaust Python's recursion in validation and merging; no Kazoo document
+# comes near it.
+MAX_JSON_DEPTH = 100
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 Handler = Callable[[Call, "Simulator"], Awaitable[Reply]]
 
@@ -98,7 +106,7 @@ def _is_not_json(request: web.Request) -> bool:
 
 def _normalize_keys(envelope: dict[str, Any]) -> dict[str, Any]:
     """`api_util:normalize_envelope_keys/1`: lower-case, `-` to `_`, null values dropped."""
-    return {str(k).lower().replace("-", "_"): v for k, v in envelope.items() if v is not None}
+    return {normalize_key(str(k)): v for k, v in envelope.items() if v is not None}
 
 
 async def read_envelope(request: web.Request) -> dict[str, Any]:
@@ -110,14 +118,7 @@ async def read_envelope(request: web.Request) -> dict[str, Any]:
     raw = await _read_body(request)
     if not raw.strip():
         return {}
-    try:
-        envelope = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        position = getattr(exc, "pos", 0)
-        message = f"{getattr(exc, 'msg', str(exc))} around {position}"
-        raise validation_error(
-            {"json": {"invalid": {"message": message, "target": "body"}}}
-        ) from exc
+    envelope = _decode(raw)
     if isinstance(envelope, dict):
         envelope = _normalize_keys(envelope)
     if not isinstance(envelope, dict) or "data" not in envelope:
@@ -126,17 +127,59 @@ async def read_envelope(request: web.Request) -> dict[str, Any]:
         )
     if not isinstance(envelope["data"], dict | list):
         raise validation_error(
-            {
-                "data": {
-                    "type": {
-                        "message": "Value did not match type(s): object,array",
-                        "target": "object,array",
-                        "value": envelope["data"],
-                    }
-                }
-            }
+            {"data": {"type": type_error(["object", "array"], envelope["data"])}}
         )
     return envelope
+
+
+def _decode(raw: bytes) -> Any:
+    """JSON as Kazoo's decoder reads it: no NaN or infinite numbers, no lone surrogates."""
+    try:
+        value = json.loads(raw, parse_constant=_no_constant, parse_float=_finite)
+    except (ValueError, UnicodeDecodeError) as exc:
+        position = getattr(exc, "pos", 0)
+        message = f"{getattr(exc, 'msg', str(exc))} around {position}"
+        raise _invalid_json(message) from exc
+    except (RecursionError, _Unreadable) as exc:
+        raise _invalid_json("All JSON must be valid") from exc
+    if not _is_readable(value):
+        raise _invalid_json("All JSON must be valid")
+    return value
+
+
+class _Unreadable(Exception):
+    """A value Python's decoder takes but Kazoo's does not."""
+
+
+def _no_constant(name: str) -> Any:
+    raise _Unreadable(name)
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise _Unreadable(text)
+    return number
+
+
+def _is_readable(value: Any) -> bool:
+    """At most MAX_JSON_DEPTH deep, and no string holding a lone surrogate (`"\\ud800"`)."""
+    stack = [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, str):
+            if _LONE_SURROGATE.search(node):
+                return False
+        elif isinstance(node, dict | list):
+            if depth == MAX_JSON_DEPTH:
+                return False
+            items = [*node, *node.values()] if isinstance(node, dict) else node
+            stack.extend((item, depth + 1) for item in items)
+    return True
+
+
+def _invalid_json(message: str) -> KazooError:
+    return validation_error({"json": {"invalid": {"message": message, "target": "body"}}})
 
 
 async def _read_body(request: web.Request) -> bytes:
@@ -164,33 +207,34 @@ def _too_large() -> KazooError:
     )
 
 
-def _req_value(request: web.Request, envelope: dict[str, Any], key: str) -> str | None:
-    """A non-empty string under `key` in the request data, the query string or the envelope."""
-    data = envelope.get("data")
-    for source in (data if isinstance(data, dict) else {}, request.query, envelope):
-        value = source.get(key)
-        if isinstance(value, str) and value:
-            return value
-    return None
-
-
-def _token(request: web.Request, envelope: dict[str, Any]) -> str | None:
-    return request.headers.get("X-Auth-Token") or _req_value(request, envelope, "auth_token")
-
-
-def _tunnelled_method(request: web.Request, envelope: dict[str, Any]) -> str:
-    method = request.method.upper()
-    if method != "POST":
-        return method
-    verb = (_req_value(request, envelope, "verb") or "").upper()
-    return verb if verb in {"PUT", "DELETE", "PATCH"} else method
-
-
-def _new_call(request: web.Request, envelope: dict[str, Any], method: str, request_id: str) -> Call:
+def _new_call(request: web.Request, envelope: dict[str, Any], request_id: str) -> Call:
     version = request.match_info.get("version", "v2")
-    call = Call(request, version, method, envelope, request.query, request_id)
-    call.token = _token(request, envelope)
+    call = Call(request, version, request.method.upper(), envelope, request.query, request_id)
+    call.token, call.token_type = _token(call)
+    call.method = _tunnelled_method(call)
     return call
+
+
+def _token(call: Call) -> tuple[str | None, str]:
+    """`api_util:get_auth_token/2`: `X-Auth-Token`, then `auth_token` in the request, then
+    `Authorization` (its Basic and Bearer tokens belong to modules the simulator lacks)."""
+    token = call.request.headers.get("X-Auth-Token") or call.text("auth_token")
+    if token:
+        return token, "x-auth-token"
+    authorization = call.request.headers.get("Authorization")
+    if not authorization:
+        return None, "x-auth-token"
+    for prefix, kind in (("Basic ", "basic"), ("Bearer ", "oauth")):
+        if authorization.startswith(prefix):
+            return authorization.removeprefix(prefix), kind
+    return authorization, "unknown"
+
+
+def _tunnelled_method(call: Call) -> str:
+    if call.method != "POST":
+        return call.method
+    verb = (call.text("verb") or "").upper()
+    return verb if verb in {"PUT", "DELETE", "PATCH"} else call.method
 
 
 class Pipeline:
@@ -200,11 +244,9 @@ class Pipeline:
 
     async def __call__(self, request: web.Request) -> web.StreamResponse:
         request_id = request.headers.get("X-Request-ID") or uuid.uuid4().hex
-        envelope: dict[str, Any] = {}
         call: Call | None = None
         try:
-            envelope = await read_envelope(request)
-            call = _new_call(request, envelope, _tunnelled_method(request, envelope), request_id)
+            call = _new_call(request, await read_envelope(request), request_id)
             route = self._prepare(call)
             if call.method == "OPTIONS":
                 return self._options_reply(call)
@@ -215,9 +257,7 @@ class Pipeline:
         except StoreError as error:
             log.error("datastore failure on %s %s: %s", request.method, request.path, error)
             failure = system_error(503, "datastore_unreachable", "datastore unreachable")
-        return self._error(
-            failure, call or _new_call(request, envelope, request.method, request_id)
-        )
+        return self._error(failure, call or _new_call(request, {}, request_id))
 
     def _prepare(self, call: Call) -> Route:
         if call.version not in VERSIONS:
@@ -264,7 +304,7 @@ class Pipeline:
             raise forbidden()
 
     def _claims(self, call: Call) -> dict[str, Any]:
-        if not call.token:
+        if not call.token or call.token_type != "x-auth-token":
             return {}
         return self.sim.tokens.verify(call.token) or {}
 
@@ -282,7 +322,7 @@ class Pipeline:
         return web.Response(status=200, headers=headers)
 
     def _success(self, call: Call, reply: Reply) -> web.Response:
-        body, revision = success_body(call, reply)
+        text, revision = success_text(call, reply, _pretty(call))
         headers = {"X-Request-ID": call.request_id, **reply.headers}
         if _is_cors(call.request):
             headers.update(_cors_headers(call))
@@ -292,19 +332,15 @@ class Pipeline:
                 headers["ETag"] = f'"{revision}"'
                 if _none_match(call.request, revision):
                     return web.Response(status=304, headers=headers)
-        return _json_response(call, body, reply.status, headers)
+        # cowboy answers 201 to every PUT that succeeds: its target never "exists" (§3.3)
+        return _json_response(call, text, 201 if call.method == "PUT" else 200, headers)
 
     def _error(self, error: KazooError, call: Call) -> web.Response:
         headers = {"X-Request-ID": call.request_id, **_cors_headers(call)}
         if error.status in {304, 412, 415}:
             return web.Response(status=error.status, headers=headers)
-        body = error_body(error, call.request_id, call.token, call.version)
-        return web.Response(
-            status=error.status,
-            text=dumps(body),
-            content_type="application/json",
-            headers=headers,
-        )
+        text = dumps(error_envelope(call, error), _pretty(call))
+        return _json_response(call, text, error.status, headers)
 
 
 def _cors_headers(call: Call) -> dict[str, str]:
@@ -326,13 +362,13 @@ def _none_match(request: web.Request, revision: str) -> bool:
     return revision in tags or "*" in tags
 
 
-def _json_response(call: Call, body: dict[str, Any], status: int, headers: dict[str, str]):
-    pretty = (
-        call.request.headers.get("X-Pretty-Print", "").lower() == "true"
-        or call.query.get("pretty_print", "").lower() == "true"
-    )
-    text = dumps(body, pretty)
-    jsonp = call.query.get("jsonp")
+def _pretty(call: Call) -> bool:
+    header = call.request.headers.get("X-Pretty-Print", "").lower() == "true"
+    return header or call.flag("pretty_print", False)
+
+
+def _json_response(call: Call, text: str, status: int, headers: dict[str, str]) -> web.Response:
+    jsonp = call.text("jsonp")
     if jsonp:
         return web.Response(
             status=status, text=f"/**/ typeof {jsonp} === 'function' && {jsonp}({text});",

@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import re
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
+from kazoodesk.simulator.docs import normalized
 from kazoodesk.simulator.http.envelope import Call, Reply, bad_identifier, forbidden
 from kazoodesk.simulator.store import Transaction
 
 if TYPE_CHECKING:
     from kazoodesk.simulator.service import Simulator
+
+# `?MASK_REG_FIELDS`, normalised
+HIDDEN = (
+    "account_db",
+    "account_id",
+    "app_name",
+    "app_version",
+    "event_category",
+    "event_name",
+    "server_id",
+)
+# scheme, host (an IPv6 one in brackets), port, parameters
+_SIP_URI = re.compile(r"(sips?):(?:[^@<>]*@)?(\[[^\]]*\]|[^:;>?]+)(?::(\d{1,5}))?([^>]*)", re.I)
+_TLS = re.compile(r";transport=tls\b", re.I)
 
 
 def _account_id(call: Call) -> str:
@@ -16,8 +33,48 @@ def _account_id(call: Call) -> str:
     return call.account_id
 
 
+def registration_rows(sim: Simulator, account_id: str) -> list[dict[str, Any]]:
+    """The account's live registrations as Kazoo shows them
+    (`cb_registrations:normalize_registration/1`): snake_case keys, internal fields gone,
+    `contact_ip` and `contact_port` read from `original_contact`."""
+    return [_shown(registration) for registration in sim.store.reader.registrations(account_id)]
+
+
+def _shown(registration: dict[str, Any]) -> dict[str, Any]:
+    row = normalized(registration)
+    for key in HIDDEN:
+        row.pop(key, None)
+    return {**row, **contact_address(row.get("original_contact") or row.get("contact"))}
+
+
+def contact_address(contact: Any) -> dict[str, Any]:
+    """The host and port of a SIP URI; the port defaults to 5061 for `sips:` and TLS, else
+    5060 (`maybe_default_port/3`). Nothing for what is not a SIP URI."""
+    found = _SIP_URI.search(contact) if isinstance(contact, str) else None
+    if found is None:
+        return {}
+    scheme, host, port, params = found.groups()
+    if not port:
+        port = 5061 if scheme.lower() == "sips" or _TLS.search(params) else 5060
+    return {"contact_ip": host, "contact_port": int(port)}
+
+
+async def flush(sim: Simulator, account_id: str, usernames: Iterable[str] | None = None) -> None:
+    """Kazoo's registration flush: end the registrations of these SIP usernames (all of the
+    account's when None)."""
+
+    targets: list[str | None] = [None] if usernames is None else list(usernames)
+
+    def remove(tx: Transaction) -> None:
+        for username in targets:
+            tx.delete_registrations(account_id, username)
+
+    if targets:
+        await sim.store.write(remove)
+
+
 async def list_registrations(call: Call, sim: Simulator) -> Reply:
-    return Reply(sim.store.reader.registrations(_account_id(call)))
+    return Reply(registration_rows(sim, _account_id(call)))
 
 
 async def count_registrations(call: Call, sim: Simulator) -> Reply:
@@ -32,12 +89,7 @@ async def count_all_registrations(call: Call, sim: Simulator) -> Reply:
 
 
 async def flush_all(call: Call, sim: Simulator) -> Reply:
-    account_id = _account_id(call)
-
-    def flush(tx: Transaction) -> int:
-        return tx.delete_registrations(account_id)
-
-    await sim.store.write(flush)
+    await flush(sim, _account_id(call))
     return Reply("ok")
 
 
@@ -46,9 +98,5 @@ async def flush_one(call: Call, sim: Simulator) -> Reply:
     username = call.params["username"]
     if not sim.store.reader.lookup("sip_credentials", username.lower(), account_id):
         raise bad_identifier(username)
-
-    def flush(tx: Transaction) -> int:
-        return tx.delete_registrations(account_id, username)
-
-    await sim.store.write(flush)
+    await flush(sim, account_id, [username])
     return Reply("ok")

@@ -6,7 +6,7 @@ import hashlib
 import json
 from typing import TYPE_CHECKING
 
-from kazoodesk.simulator.http.envelope import Call, Reply, bad_identifier
+from kazoodesk.simulator.http.envelope import AUTO, Call, Reply, bad_identifier
 
 if TYPE_CHECKING:
     from kazoodesk.simulator.service import Simulator
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 async def list_schemas(call: Call, sim: Simulator) -> Reply:
     internals = call.flag("internals", False)
     names = [n for n in sim.schemas.names() if internals or not n.startswith("kapi.")]
-    return Reply(names, revision="auto")
+    return Reply(names, revision=AUTO)
 
 
 async def get_schema(call: Call, sim: Simulator) -> Reply:

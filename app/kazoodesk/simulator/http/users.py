@@ -10,6 +10,7 @@ from kazoodesk.simulator.docs import new_id, request_fields
 from kazoodesk.simulator.http.common import (
     data_object,
     doc_reply,
+    list_reply,
     load,
     save,
     soft_delete,
@@ -125,13 +126,12 @@ def _listing_row(doc: dict[str, Any]) -> dict[str, Any]:
 
 async def list_users(call: Call, sim: Simulator) -> Reply:
     docs = list(sim.store.reader.list_type(_account_id(call), USER))
-    rows = [_listing_row(doc) for doc in reversed(docs)]
-    return Reply(rows, revision="auto", extra={"page_size": len(rows)})
+    return list_reply(call, [_listing_row(doc) for doc in reversed(docs)])
 
 
 async def create_user(call: Call, sim: Simulator) -> Reply:
     saved = await _write(call, sim, request_fields(data_object(call)), None)
-    return doc_reply(saved, status=201)
+    return doc_reply(saved)
 
 
 async def get_user(call: Call, sim: Simulator) -> Reply:
@@ -140,18 +140,11 @@ async def get_user(call: Call, sim: Simulator) -> Reply:
     return doc_reply(stored)
 
 
-async def _update(call: Call, sim: Simulator, merged: bool) -> Reply:
+async def update_user(call: Call, sim: Simulator) -> Reply:
+    """POST replaces the user's public fields, PATCH merges into them."""
     stored = load(call, sim, call.params["user_id"], USER)
-    data = updated_data(request_fields(data_object(call)), stored, merged)
+    data = updated_data(request_fields(data_object(call)), stored, call.method == "PATCH")
     return doc_reply(await _write(call, sim, data, stored))
-
-
-async def replace_user(call: Call, sim: Simulator) -> Reply:
-    return await _update(call, sim, merged=False)
-
-
-async def patch_user(call: Call, sim: Simulator) -> Reply:
-    return await _update(call, sim, merged=True)
 
 
 async def delete_user(call: Call, sim: Simulator) -> Reply:
