@@ -19,6 +19,7 @@ from kazoodesk.simulator.store import (
     Queries,
     StoreError,
     Transaction,
+    ViewRow,
 )
 from kazoodesk.simulator.views import index_document
 
@@ -589,3 +590,26 @@ def test_a_failing_commit_listener_fails_the_batch_but_not_the_writer(
         put(store, device("d1"))
     assert put(store, device("d2"))["_id"] == "d2"  # the writer thread is still there
     assert calls == [1, 1]
+
+
+def test_views_are_rebuilt_when_the_index_version_changes(tmp_path: Path) -> None:
+    path = tmp_path / "reindex.sqlite3"
+
+    def only_names(doc: dict[str, Any]) -> list[ViewRow]:
+        return [ViewRow("by_name", doc["name"])]
+
+    def names_and_colours(doc: dict[str, Any]) -> list[ViewRow]:
+        return [ViewRow("by_name", doc["name"]), ViewRow("by_colour", doc["colour"])]
+
+    store = DocumentStore(path, only_names, "1")
+    store.write_sync(lambda tx: tx.put("acct", {"_id": "a", "name": "desk", "colour": "red"}, None))
+    store.close()
+
+    same = DocumentStore(path, names_and_colours, "1")
+    assert same.reader.lookup("by_colour", "red") == []  # same version: left as indexed
+    same.close()
+
+    rebuilt = DocumentStore(path, names_and_colours, "2")
+    assert rebuilt.reader.lookup("by_colour", "red") == [("acct", "a", None)]
+    assert rebuilt.reader.lookup("by_name", "desk") == [("acct", "a", None)]
+    rebuilt.close()

@@ -10,7 +10,7 @@ from typing import Any
 from kazoodesk.schema.registry import SchemaRegistry
 from kazoodesk.simulator.store import DocumentStore
 from kazoodesk.simulator.tokens import TokenSigner
-from kazoodesk.simulator.views import index_document
+from kazoodesk.simulator.views import INDEX_VERSION, index_document
 
 DB_FILE = "kazoodesk.sqlite3"
 
@@ -114,7 +114,7 @@ class Simulator:
 
     @classmethod
     def open(cls, data_dir: Path, schemas: SchemaRegistry | None = None) -> Simulator:
-        store = DocumentStore(data_dir / DB_FILE, index_document)
+        store = DocumentStore(data_dir / DB_FILE, index_document, INDEX_VERSION)
         try:
             secret = store.setting("token_secret", lambda: secrets.token_hex(32))
             return cls(

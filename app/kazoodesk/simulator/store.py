@@ -214,14 +214,18 @@ class Transaction(Queries):
             "DELETE FROM views WHERE account_id = ? AND doc_id = ?", (account_id, doc_id)
         )
         if not deleted:
-            self.conn.executemany(
-                "INSERT INTO views (view, key, account_id, doc_id, value) VALUES (?, ?, ?, ?, ?)",
-                [
-                    (r.view, r.key, account_id, doc_id, json.dumps(r.value))
-                    for r in self._indexer(saved)
-                ],
-            )
+            self.index(account_id, saved)
         return saved
+
+    def index(self, account_id: str, doc: dict[str, Any]) -> None:
+        """Add the view rows of a live document."""
+        self.conn.executemany(
+            "INSERT INTO views (view, key, account_id, doc_id, value) VALUES (?, ?, ?, ?, ?)",
+            [
+                (r.view, r.key, account_id, doc["_id"], json.dumps(r.value))
+                for r in self._indexer(doc)
+            ],
+        )
 
     def set_meta(self, key: str, value: str) -> None:
         self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
@@ -284,7 +288,9 @@ def _check_integrity(conn: sqlite3.Connection) -> None:
 class DocumentStore:
     """The store: synchronous reads through `reader`, asynchronous durable writes via `write`."""
 
-    def __init__(self, path: Path, indexer: Indexer) -> None:
+    def __init__(self, path: Path, indexer: Indexer, index_version: str = "1") -> None:
+        """`index_version` names what `indexer` computes: when it differs from the one the
+        database was indexed with, every view is rebuilt from the documents on open."""
         self.path = path
         self._indexer = indexer
         self._closed = False
@@ -297,6 +303,7 @@ class DocumentStore:
             _check_integrity(self._writer_conn)
             self._writer_conn.executescript(_DDL)
             self._check_version()
+            self._reindex_if_changed(index_version)
             self.reader = Queries(_connect(path, opened))
             self.reader.conn.execute("PRAGMA query_only=1")
         except (sqlite3.Error, OSError, StoreError) as exc:
@@ -311,6 +318,21 @@ class DocumentStore:
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run_writer, name="store-writer", daemon=True)
         self._thread.start()
+
+    def _reindex_if_changed(self, index_version: str) -> None:
+        conn = self._writer_conn
+        row = conn.execute("SELECT value FROM meta WHERE key = 'index_version'").fetchone()
+        if row is not None and row[0] == index_version:
+            return
+        tx = Transaction(conn, self._indexer)
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("DELETE FROM views")
+        for account_id, body in conn.execute(
+            "SELECT account_id, body FROM docs WHERE deleted = 0"
+        ).fetchall():
+            tx.index(account_id, json.loads(body))
+        tx.set_meta("index_version", index_version)
+        conn.execute("COMMIT")
 
     def _check_version(self) -> None:
         conn = self._writer_conn

@@ -7,6 +7,9 @@ from typing import Any
 from kazoodesk.simulator.devices import credentials_key, format_e164
 from kazoodesk.simulator.store import ViewRow
 
+# Raise whenever what the functions below compute changes: stores rebuild their views on open.
+INDEX_VERSION = "2"
+
 
 def index_document(doc: dict[str, Any]) -> list[ViewRow]:
     kind = doc.get("pvt_type")
