@@ -223,6 +223,8 @@ def serve_command(data_dir: Path, *extra: str, port: int = 0) -> list[str]:
         "serve",
         "--port",
         str(port),
+        "--ws-port",
+        "0",
         "--data",
         str(data_dir),
         *extra,

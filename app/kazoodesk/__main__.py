@@ -24,6 +24,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
     serve.add_argument("--port", type=_port, default=8000, help="HTTP port (0 = any free port)")
+    serve.add_argument(
+        "--ws-port",
+        type=_port,
+        default=None,
+        help="event websocket port (default 5555 as Kazoo's blackhole, any free one with --port 0)",
+    )
     serve.add_argument("--data", type=Path, default=None, help="directory of the SQLite database")
     serve.add_argument("--demo", action="store_true", help="load the demo data into an empty store")
     serve.add_argument("--reset", action="store_true", help="start from an empty store")
@@ -67,6 +73,7 @@ def serve(args: argparse.Namespace) -> int:
         data_dir=args.data or default_data_dir(),
         host=args.host,
         port=args.port,
+        ws_port=args.ws_port,
         demo=args.demo,
         reset=args.reset,
     )

@@ -12,6 +12,7 @@ from aiohttp import web
 
 from kazoodesk.simulator import demo
 from kazoodesk.simulator.http.app import build_app
+from kazoodesk.simulator.http.websocket import BLACKHOLE_PORT, build_blackhole_app
 from kazoodesk.simulator.service import DB_FILE, Simulator
 from kazoodesk.simulator.store import StoreError
 
@@ -27,6 +28,8 @@ class ServeOptions:
     port: int = 8000
     demo: bool = False
     reset: bool = False
+    # the event websocket's port: None is Kazoo's 5555, or any free one when `port` is 0
+    ws_port: int | None = None
 
 
 def _remove_database(data_dir: Path) -> None:
@@ -70,33 +73,42 @@ class SimulatorRunner:
         self.options = options
         self.sim: Simulator | None = None
         self.ready: dict[str, Any] = {}
-        self._runner: web.AppRunner | None = None
+        self._runners: list[web.AppRunner] = []
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop_event: asyncio.Event | None = None
 
     async def start(self) -> dict[str, Any]:
         """Open the store and start serving on the running loop; return the READY info."""
-        self.sim, credentials = open_simulator(self.options)
-        self._runner = web.AppRunner(build_app(self.sim), access_log=None, handle_signals=False)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.options.host, self.options.port)
-        try:
-            await site.start()
-        except OSError as exc:
-            await self.stop()
-            raise StartError(
-                f"cannot listen on {self.options.host}:{self.options.port}: {exc.strerror or exc}"
-            ) from exc
-        port = self._runner.addresses[0][1]
-        api = f"http://{_url_host(self.options.host)}:{port}/v2"
-        self.ready = {"api": api, **credentials}
+        options = self.options
+        self.sim, credentials = open_simulator(options)
+        port = await self._listen(build_app(self.sim), options.port)
+        ws_port = options.ws_port
+        if ws_port is None:
+            ws_port = 0 if options.port == 0 else BLACKHOLE_PORT
+        ws_port = await self._listen(build_blackhole_app(self.sim), ws_port)
+        host = _url_host(options.host)
+        api = f"http://{host}:{port}/v2"
+        self.ready = {"api": api, "websocket": f"ws://{host}:{ws_port}", **credentials}
         return self.ready
 
+    async def _listen(self, app: web.Application, port: int) -> int:
+        """Serve `app` on the host and `port`; return the port bound."""
+        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        self._runners.append(runner)
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, self.options.host, port).start()
+        except OSError as exc:
+            await self.stop()
+            reason = exc.strerror or exc
+            raise StartError(f"cannot listen on {self.options.host}:{port}: {reason}") from exc
+        bound: int = runner.addresses[0][1]
+        return bound
+
     async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        while self._runners:
+            await self._runners.pop().cleanup()
         if self.sim is not None:
             self.sim.close()
             self.sim = None

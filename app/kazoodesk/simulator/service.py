@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from kazoodesk.schema.registry import SchemaRegistry
+from kazoodesk.simulator.events import EventBus
 from kazoodesk.simulator.store import DocumentStore
 from kazoodesk.simulator.tokens import TokenSigner
 from kazoodesk.simulator.views import INDEX_VERSION, index_document
@@ -111,6 +112,8 @@ class Simulator:
     accounts: AccountDirectory
     # What was published for the switch to act on; the SIP registrar consumes it.
     notifications: list[Notification] = field(default_factory=list)
+    # document and registration events, for the event websocket (http/websocket.py)
+    events: EventBus = field(default_factory=EventBus)
 
     @classmethod
     def open(cls, data_dir: Path, schemas: SchemaRegistry | None = None) -> Simulator:

@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from kazoodesk.simulator.http import accounts, auth, devices, registrations, schemas, users
+from kazoodesk.simulator.http import (
+    accounts,
+    auth,
+    devices,
+    registrations,
+    schemas,
+    users,
+    websocket,
+)
+from kazoodesk.simulator.http.common import PENDING_EVENTS
 from kazoodesk.simulator.http.pipeline import MAX_UPLOAD_BYTES, Pipeline, Route, Router
 
 if TYPE_CHECKING:
+    from aiohttp.typedefs import Handler
+
+    from kazoodesk.simulator.events import Event
     from kazoodesk.simulator.service import Simulator
 
 ROUTES = [
@@ -19,6 +32,8 @@ ROUTES = [
     Route(("schemas",), {"GET": schemas.list_schemas}, under_account=False, public=("GET",)),
     Route(("schemas", "{name}"), {"GET": schemas.get_schema}, under_account=False, public=("GET",)),
     Route(("accounts",), {"PUT": accounts.put_top_account}, under_account=False),
+    # what the event websocket offers; public, as `cb_websockets:authenticate_req/3` has it
+    Route(("websockets",), {"GET": websocket.available}, under_account=False, public=("GET",)),
     Route(
         ("registrations", "count"),
         {"GET": registrations.count_all_registrations},
@@ -84,7 +99,25 @@ ROUTES = [
 
 
 def build_app(sim: Simulator) -> web.Application:
-    app = web.Application(client_max_size=MAX_UPLOAD_BYTES * 2)
+    @web.middleware
+    async def publish_after_reply(request: web.Request, handler: Handler) -> web.StreamResponse:
+        """A request's document events go out once its reply is sent (kazoo-blackhole.md
+        §11 b.4), even when the handler failed after saving."""
+        pending: list[Event] = []
+        token = PENDING_EVENTS.set(pending)
+        try:
+            response = await handler(request)
+            if pending:
+                with contextlib.suppress(ConnectionError):  # the client left: aiohttp's case
+                    await response.prepare(request)
+                    await response.write_eof()
+            return response
+        finally:
+            PENDING_EVENTS.reset(token)
+            for event in pending:
+                sim.events.publish(event)
+
+    app = web.Application(client_max_size=MAX_UPLOAD_BYTES * 2, middlewares=[publish_after_reply])
     pipeline = Pipeline(sim, Router(ROUTES))
     # the bound coroutine method: aiohttp deprecates callables that are not coroutine
     # functions; `[\s\S]`, not `.`, as a decoded segment may hold a newline (`%0A`)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from kazoodesk.schema.validate import type_error
 from kazoodesk.simulator.devices import decode_start_key, encode_start_key, page_size_of
 from kazoodesk.simulator.docs import merge_left, public_fields, stamp_private
+from kazoodesk.simulator.events import Event, doc_event
 from kazoodesk.simulator.http.envelope import (
     AUTO,
     Call,
@@ -19,6 +21,10 @@ from kazoodesk.simulator.store import Conflict, Transaction
 
 if TYPE_CHECKING:
     from kazoodesk.simulator.service import Simulator
+
+# the document events of the request being handled, published once its reply is sent
+# (http/app.py); outside a request they go out at once
+PENDING_EVENTS: ContextVar[list[Event] | None] = ContextVar("pending_events", default=None)
 
 
 class Rejected(Exception):
@@ -81,7 +87,8 @@ async def save(
 ) -> dict[str, Any]:
     """Write the document durably once the request's `If-Match` holds (checked, as in
     cowboy, after validation); `recheck(tx)` may return errors found under the write lock.
-    A create (`expected_rev=None`) of an id already taken is CouchDB's 409."""
+    A create (`expected_rev=None`) of an id already taken is CouchDB's 409. Every save
+    announces its `doc_created|doc_edited|doc_deleted` event (`kzs_publish:publish_doc/3`)."""
     call.if_match(expected_rev)
 
     def write(tx: Transaction) -> dict[str, Any]:
@@ -92,11 +99,23 @@ async def save(
         return tx.put(account_id, doc, expected_rev)
 
     try:
-        return await sim.store.write(write)
+        saved: dict[str, Any] = await sim.store.write(write)
     except Conflict as exc:
         raise datastore_conflict() from exc
     except Rejected as exc:
         raise validation_error(exc.errors) from exc
+    deleted = bool(doc.get("pvt_deleted"))
+    action = "deleted" if deleted else "edited" if expected_rev else "created"
+    _announce(sim, doc_event(action, account_id, saved, soft_deleted=deleted))
+    return saved
+
+
+def _announce(sim: Simulator, event: Event) -> None:
+    pending = PENDING_EVENTS.get()
+    if pending is None:
+        sim.events.publish(event)
+    else:
+        pending.append(event)
 
 
 def doc_reply(doc: dict[str, Any], **headers: str) -> Reply:
@@ -149,6 +168,7 @@ async def soft_delete(call: Call, sim: Simulator, stored: dict[str, Any]) -> Rep
             tx.purge(call.account_id or "", stored["_id"])
 
         await sim.store.write(purge)
+        _announce(sim, doc_event("deleted", call.account_id, stored, soft_deleted=False))
         return deleted_reply(stored)
     doc = stamp(call, {**stored, "pvt_deleted": True}, stored["pvt_type"], stored)
     await save(call, sim, call.account_id, doc, stored["_rev"])
