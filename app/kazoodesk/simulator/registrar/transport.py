@@ -1,0 +1,351 @@
+"""SIP over UDP and TCP on asyncio (RFC 3261 §18): listeners that hand whole messages to one
+handler and carry its answers back.
+
+UDP: one datagram is one message; an answer goes to the datagram's source address
+(RFC 3581 behaviour, which is what phones behind NAT need). TCP: messages are cut out of the
+stream by `next_frame`; a double-CRLF ping is answered with one CRLF (RFC 5626 §3.5.1),
+answers go back over the connection. Every buffer is bounded and no exception ever escapes
+a protocol callback: hostile input is logged at DEBUG, shortened, never at INFO.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol, cast
+
+from kazoodesk.simulator.registrar.message import (
+    DEFAULT_LIMITS,
+    Limits,
+    is_keepalive,
+    next_frame,
+    skip_keepalives,
+)
+
+log = logging.getLogger(__name__)
+
+Addr = tuple[str, int]
+PING = b"\r\n\r\n"
+PONG = b"\r\n"
+MAX_LOGGED = 80  # bytes of a hostile payload shown in a DEBUG line
+
+
+class Link(Protocol):
+    """Where a message came from and how to answer it: the UDP socket or a TCP connection."""
+
+    @property
+    def name(self) -> str:  # "UDP" or "TCP", as in a Via
+        ...
+
+    @property
+    def reliable(self) -> bool: ...
+
+    def send(self, data: bytes, addr: Addr) -> bool:
+        """Queue `data` for `addr` (ignored by a connection); False when it cannot go."""
+        ...
+
+
+Handler = Callable[[bytes, Addr, Link], None]
+
+
+def preview(data: bytes | bytearray) -> str:
+    """A short, printable view of untrusted bytes for a DEBUG line."""
+    return repr(bytes(data[:MAX_LOGGED])) + ("..." if len(data) > MAX_LOGGED else "")
+
+
+def _peer(addr: tuple[str, int] | tuple[str, int, int, int]) -> Addr:
+    return addr[0], addr[1]
+
+
+@dataclass(frozen=True, slots=True)
+class TcpLimits:
+    """Bounds of the stream side: open connections, bytes waiting to be framed (one
+    message plus slack) and bytes waiting to be written to a slow reader."""
+
+    max_connections: int = 1024
+    max_pending_write: int = 256 * 1024
+    idle_timeout_s: float = 900.0
+
+
+class UdpEndpoint(asyncio.DatagramProtocol):
+    """The UDP socket: every datagram that is not a keepalive goes to the handler."""
+
+    name = "UDP"
+    reliable = False
+
+    def __init__(self, handler: Handler, limits: Limits = DEFAULT_LIMITS) -> None:
+        self._handler = handler
+        self._limits = limits
+        self._transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = cast(asyncio.DatagramTransport, transport)
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        try:
+            if len(data) > self._limits.max_message_bytes or is_keepalive(data):
+                return
+            self._handler(data, _peer(addr), self)
+        except Exception:  # noqa: BLE001 - nothing may escape a protocol callback
+            log.debug("UDP datagram from %s not handled: %s", addr, preview(data), exc_info=True)
+
+    def error_received(self, exc: Exception) -> None:
+        log.debug("UDP socket error: %s", exc)  # ICMP unreachable after a send, mostly
+
+    def send(self, data: bytes, addr: Addr) -> bool:
+        transport = self._transport
+        if transport is None or transport.is_closing():
+            return False
+        try:
+            transport.sendto(data, addr)
+        except (OSError, ValueError, TypeError):
+            log.debug("UDP send to %s failed", addr, exc_info=True)
+            return False
+        return True
+
+    @property
+    def address(self) -> Addr:
+        assert self._transport is not None
+        return _peer(self._transport.get_extra_info("sockname"))
+
+    def close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+
+
+class TcpConnection(asyncio.Protocol):
+    """One accepted stream: frames messages out of a bounded buffer, answers pings."""
+
+    name = "TCP"
+    reliable = True
+
+    def __init__(self, listener: TcpListener) -> None:
+        self._listener = listener
+        self._buffer = bytearray()
+        self._transport: asyncio.Transport | None = None
+        self.peer: Addr = ("", 0)
+        self._last_active = 0.0
+        self._idle_timer: asyncio.TimerHandle | None = None
+
+    # -- asyncio callbacks ---------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        transport = cast(asyncio.Transport, transport)
+        self._transport = transport
+        try:
+            self.peer = _peer(transport.get_extra_info("peername"))
+        except (TypeError, IndexError):
+            transport.abort()
+            return
+        if not self._listener.adopt(self):
+            log.debug("TCP connection from %s refused: too many connections", self.peer)
+            transport.abort()
+            return
+        self._touch()
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            self._touch()
+            self._buffer += data
+            self._drain()
+        except Exception:  # noqa: BLE001
+            log.debug("TCP data from %s not handled", self.peer, exc_info=True)
+            self.abort()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._listener.forget(self)
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+        self._buffer = bytearray()
+
+    # -- framing -------------------------------------------------------------------------
+
+    def _drain(self) -> None:
+        limits = self._listener.limits
+        while self._buffer and self._transport is not None:
+            self._pings()
+            if not self._buffer:
+                return
+            frame = next_frame(self._buffer, limits)  # SipParseError: unframeable, close
+            if frame is None:
+                return
+            start, end = frame
+            message = bytes(self._buffer[start:end])
+            del self._buffer[:end]
+            try:
+                self._listener.handler(message, self.peer, self)
+            except Exception:  # noqa: BLE001 - one bad message does not end the stream
+                log.debug("TCP message from %s not handled: %s", self.peer, preview(message))
+
+    def _pings(self) -> None:
+        """Answer each leading double-CRLF with a CRLF and drop other leading CR/LF bytes,
+        keeping what may be the start of a ping split across reads."""
+        buffer = self._buffer
+        pongs = 0
+        while buffer.startswith(PING):
+            del buffer[: len(PING)]
+            pongs += 1
+        if pongs:
+            self.send(PONG * pongs, self.peer)
+        lead = skip_keepalives(buffer)
+        if lead and not (lead == len(buffer) and PING.startswith(buffer)):
+            del buffer[:lead]
+
+    # -- sending and lifetime ------------------------------------------------------------
+
+    def send(self, data: bytes, addr: Addr | None = None) -> bool:
+        transport = self._transport
+        if transport is None or transport.is_closing():
+            return False
+        if transport.get_write_buffer_size() > self._listener.tcp_limits.max_pending_write:
+            log.debug("TCP peer %s does not read its answers; closing", self.peer)
+            self.abort()
+            return False
+        transport.write(data)
+        return True
+
+    def abort(self) -> None:
+        if self._transport is not None:
+            self._transport.abort()
+
+    def _touch(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._last_active = loop.time()
+        if self._idle_timer is None:
+            timeout = self._listener.tcp_limits.idle_timeout_s
+            self._idle_timer = loop.call_later(timeout, self._check_idle)
+
+    def _check_idle(self) -> None:
+        loop = asyncio.get_running_loop()
+        timeout = self._listener.tcp_limits.idle_timeout_s
+        idle = loop.time() - self._last_active
+        if idle >= timeout:
+            self._idle_timer = None
+            log.debug("TCP connection from %s idle for %.0f s; closing", self.peer, idle)
+            if self._transport is not None:
+                self._transport.close()
+            return
+        self._idle_timer = loop.call_later(timeout - idle, self._check_idle)
+
+
+class TcpListener:
+    """The TCP server socket and its live connections, findable by peer address (a NOTIFY to
+    a phone that registered over TCP goes back over its connection)."""
+
+    def __init__(
+        self, handler: Handler, limits: Limits = DEFAULT_LIMITS, tcp: TcpLimits | None = None
+    ) -> None:
+        self.handler = handler
+        self.limits = limits
+        self.tcp_limits = tcp or TcpLimits()
+        self._server: asyncio.Server | None = None
+        self._connections: dict[Addr, TcpConnection] = {}
+
+    async def start(self, host: str, port: int) -> None:
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(
+            lambda: TcpConnection(self), host, port, reuse_address=True
+        )
+
+    @property
+    def address(self) -> Addr:
+        assert self._server is not None
+        return _peer(self._server.sockets[0].getsockname())
+
+    def adopt(self, conn: TcpConnection) -> bool:
+        if len(self._connections) >= self.tcp_limits.max_connections:
+            return False
+        old = self._connections.get(conn.peer)
+        if old is not None and old is not conn:
+            old.abort()
+        self._connections[conn.peer] = conn
+        return True
+
+    def forget(self, conn: TcpConnection) -> None:
+        if self._connections.get(conn.peer) is conn:
+            del self._connections[conn.peer]
+
+    def connection(self, addr: Addr) -> TcpConnection | None:
+        return self._connections.get(addr)
+
+    def __len__(self) -> int:
+        return len(self._connections)
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        for conn in list(self._connections.values()):
+            conn.abort()
+        self._connections.clear()
+        if self._server is not None:
+            await self._server.wait_closed()
+
+
+class Listeners:
+    """The registrar's sockets: one UDP endpoint and one TCP listener on the same host.
+    Port 0 means any free port; TCP tries the UDP port number first so both share it."""
+
+    def __init__(self, handler: Handler, limits: Limits = DEFAULT_LIMITS) -> None:
+        self._handler = handler
+        self._limits = limits
+        self.udp: UdpEndpoint | None = None
+        self.tcp: TcpListener | None = None
+
+    async def start(
+        self, host: str = "127.0.0.1", udp_port: int = 5060, tcp_port: int | None = None
+    ) -> None:
+        loop = asyncio.get_running_loop()
+        _, endpoint = await loop.create_datagram_endpoint(
+            lambda: UdpEndpoint(self._handler, self._limits), local_addr=(host, udp_port)
+        )
+        self.udp = endpoint
+        _grow_buffers(endpoint)
+        tcp = TcpListener(self._handler, self._limits)
+        wanted = self.udp.address[1] if tcp_port is None else tcp_port
+        try:
+            await tcp.start(host, wanted)
+        except OSError:
+            if tcp_port is not None or udp_port != 0:
+                self.udp.close()
+                raise
+            await tcp.start(host, 0)  # the UDP port number is taken on TCP: any free one
+        self.tcp = tcp
+
+    @property
+    def udp_address(self) -> Addr:
+        assert self.udp is not None
+        return self.udp.address
+
+    @property
+    def tcp_address(self) -> Addr:
+        assert self.tcp is not None
+        return self.tcp.address
+
+    def link_for(self, transport: str, addr: Addr) -> Link | None:
+        """How to reach `addr`: the UDP socket, or the live TCP connection from that peer."""
+        if transport == "TCP":
+            return self.tcp.connection(addr) if self.tcp is not None else None
+        return self.udp
+
+    async def close(self) -> None:
+        if self.udp is not None:
+            self.udp.close()
+        if self.tcp is not None:
+            await self.tcp.close()
+
+
+def _grow_buffers(endpoint: UdpEndpoint, size: int = 4 * 1024 * 1024) -> None:
+    """A larger receive buffer absorbs bursts (sipp at thousands of calls/s); the kernel
+    caps it at net.core.rmem_max, which is fine."""
+    transport = endpoint._transport
+    sock = transport.get_extra_info("socket") if transport is not None else None
+    if sock is None:
+        return
+    for option in (socket.SO_RCVBUF, socket.SO_SNDBUF):
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, option, size)
+        except OSError:
+            log.debug("cannot set UDP socket buffer size", exc_info=True)
