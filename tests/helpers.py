@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import socket
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -16,6 +17,15 @@ from typing import Any, Literal
 import httpx
 import pytest
 
+from kazoodesk.simulator.registrar.digest import build_authorization, parse_challenge
+from kazoodesk.simulator.registrar.headers import Via
+from kazoodesk.simulator.registrar.message import (
+    build_request,
+    new_branch,
+    new_call_id,
+    new_tag,
+    parse_message,
+)
 from kazoodesk.simulator.runner import ServeOptions, SimulatorRunner
 
 READY_PREFIX = "KAZOODESK READY "
@@ -225,6 +235,8 @@ def serve_command(data_dir: Path, *extra: str, port: int = 0) -> list[str]:
         str(port),
         "--ws-port",
         "0",
+        "--sip-port",
+        "0",
         "--data",
         str(data_dir),
         *extra,
@@ -254,3 +266,51 @@ def token_for(api: str, login: Mapping[str, Any]) -> str:
     reply = user_auth(api, login)
     assert reply.status_code == 201, reply.text
     return str(reply.json()["auth_token"])
+
+
+def sip_address(server: Server) -> tuple[str, int]:
+    """The (host, port) of the server's SIP registrar over UDP (READY's `sip`)."""
+    _scheme, host, port = str(server.ready["sip"]).split(":")
+    return host, int(port)
+
+
+def sip_register(
+    server: Server,
+    username: str,
+    password: str,
+    realm: str,
+    *,
+    expires: int = 300,
+    contact: str | None = None,
+    user_agent: str = "Test Phone",
+) -> int:
+    """REGISTER `username@realm` over UDP from a throwaway socket as a phone does (the 401
+    answered once); return the final status. The binding outlives the socket."""
+    target = sip_address(server)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.settimeout(5)
+        sock.connect(target)
+        host, port = sock.getsockname()[:2]
+        call_id, tag, aor = new_call_id(host), new_tag(), f"<sip:{username}@{realm}>"
+        contact = contact or f"<sip:{username}@{host}:{port}>"
+        authorization: str | None = None
+        for cseq in (1, 2):
+            headers = [("Contact", contact), ("Expires", str(expires))]
+            if authorization is not None:
+                headers.append(("Authorization", authorization))
+            headers.append(("User-Agent", user_agent))
+            via = Via("UDP", host, port, {"branch": new_branch(), "rport": None})
+            sock.send(build_request(
+                "REGISTER", f"sip:{realm}", via=via, from_addr=f"{aor};tag={tag}", to_addr=aor,
+                call_id=call_id, cseq=cseq, headers=headers,
+            ))  # fmt: skip
+            while (answer := parse_message(sock.recv(65536))).status < 200:
+                pass
+            challenge = answer.get("www-authenticate")
+            if answer.status != 401 or challenge is None or authorization is not None:
+                return answer.status
+            authorization = build_authorization(
+                parse_challenge(challenge), username=username, password=password,
+                method="REGISTER", uri=f"sip:{realm}",
+            )  # fmt: skip
+    return answer.status

@@ -30,6 +30,12 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="event websocket port (default 5555 as Kazoo's blackhole, any free one with --port 0)",
     )
+    serve.add_argument(
+        "--sip-port",
+        type=_port,
+        default=None,
+        help="SIP registrar port, UDP and TCP (default 5060, any free one with --port 0)",
+    )
     serve.add_argument("--data", type=Path, default=None, help="directory of the SQLite database")
     serve.add_argument("--demo", action="store_true", help="load the demo data into an empty store")
     serve.add_argument("--reset", action="store_true", help="start from an empty store")
@@ -74,6 +80,7 @@ def serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         ws_port=args.ws_port,
+        sip_port=args.sip_port,
         demo=args.demo,
         reset=args.reset,
     )

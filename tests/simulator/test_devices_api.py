@@ -12,7 +12,6 @@ from __future__ import annotations
 import ipaddress
 import random
 import re
-import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -29,6 +28,7 @@ from helpers import (
     Server,
     encoded_start_key,
     own_server_fixture,
+    sip_register,
 )
 from kazoodesk.simulator.service import Notification
 
@@ -845,17 +845,16 @@ def test_sync_true_on_a_credentials_change_notifies_the_old_username(
 # ---- status (§5.8) -----------------------------------------------------------------------
 
 
-def put_registration(
-    server: Server, account_id: str, body: dict[str, Any], expires_in: float = 3600
-) -> None:
-    assert server.runner.sim is not None
-    contact = f"<sip:{body['username']}@198.51.100.7:{random.randrange(1024, 65535)}>"
-    expires_at = time.time() + expires_in
-    server.runner.sim.store.write_sync(
-        lambda tx: tx.put_registration(
-            account_id, body["username"], contact, body.get("authorizing_id"), expires_at, body
-        )
-    )
+def registered_phone(
+    client: Api, server: Server, *, expires: int = 300, **sip: Any
+) -> dict[str, Any]:
+    """A new device of the client's account whose phone registers for real over UDP."""
+    username = sip.pop("username", None) or sip_user()
+    password = sip.pop("password", "pass-word")
+    data = device(client, sip={"username": username, "password": password, **sip})
+    realm = client.ok("GET", client.account)["data"]["realm"]
+    assert sip_register(server, username, password, realm, expires=expires) == 200
+    return data
 
 
 def test_status_lists_registered_devices_once(child: Api, demo_server: Server) -> None:
@@ -865,24 +864,23 @@ def test_status_lists_registered_devices_once(child: Api, demo_server: Server) -
     body = empty.json()
     assert body["data"] == [] and "revision" not in body and "page_size" not in body
 
-    account_id = child.server.ready["account_id"]
-    first, second = device(child)["id"], device(child)["id"]
-    put_registration(demo_server, account_id, {"username": "a", "authorizing_id": first})
-    put_registration(demo_server, account_id, {"username": "a", "authorizing_id": first})
-    put_registration(demo_server, account_id, {"username": "b", "authorizing_id": second})
-    put_registration(demo_server, account_id, {"username": "c"})  # no device behind it
+    first = registered_phone(child, demo_server)
+    # the same phone again (a new binding replaces the first: one per AOR)
+    realm = child.ok("GET", child.account)["data"]["realm"]
+    assert sip_register(demo_server, first["sip"]["username"], "pass-word", realm) == 200
+    second = registered_phone(child, demo_server)["id"]
+    device(child)  # not registered
     rows = child.ok("GET", status)["data"]
     assert sorted(rows, key=lambda r: r["device_id"]) == sorted(
-        [{"device_id": first, "registered": True}, {"device_id": second, "registered": True}],
+        [{"device_id": first["id"], "registered": True}, {"device_id": second, "registered": True}],
         key=lambda r: r["device_id"],
     )
 
 
-def test_status_leaves_out_expired_registrations(child: Api, demo_server: Server) -> None:
+def test_status_leaves_out_ended_registrations(child: Api, demo_server: Server) -> None:
     """The registrar only answers with live registrations (kazoo-api.md §5.8, §15)."""
-    account_id = child.server.ready["account_id"]
-    gone = device(child)["id"]
-    put_registration(demo_server, account_id, {"username": "gone", "authorizing_id": gone}, -5)
+    gone = registered_phone(child, demo_server)["id"]
+    child.ok("DELETE", f"{child.account}/registrations")
     rows = child.ok("GET", f"{child.account}/devices/status")["data"]
     assert gone not in {row["device_id"] for row in rows}
 
@@ -900,12 +898,10 @@ def registered(api: Api) -> list[str]:
 
 
 def test_deleting_a_device_flushes_its_registrations(child: Api, demo_server: Server) -> None:
-    account_id = child.server.ready["account_id"]
     gone, kept = sip_user(), sip_user()
-    data = device(child, sip={"username": gone.upper(), "password": "pass-word"})
-    device(child, sip={"username": kept, "password": "pass-word"})
-    for user in (gone, kept):
-        put_registration(demo_server, account_id, {"username": user})
+    data = registered_phone(child, demo_server, username=gone.upper())
+    registered_phone(child, demo_server, username=kept)
+    assert {gone, kept} <= set(registered(child))
     child.ok("DELETE", url(child, data["id"]))
     assert gone not in registered(child) and kept in registered(child)
 
@@ -923,10 +919,9 @@ def test_deleting_a_device_flushes_its_registrations(child: Api, demo_server: Se
 def test_changing_what_a_registration_rests_on_flushes_it(
     child: Api, demo_server: Server, change: dict[str, Any], flushed: bool
 ) -> None:
-    account_id = child.server.ready["account_id"]
     user = sip_user()
-    data = device(child, sip={"username": user, "password": "pass-word"})
-    put_registration(demo_server, account_id, {"username": user})
+    data = registered_phone(child, demo_server, username=user)
+    assert user in registered(child)
     child.ok("PATCH", url(child, data["id"]), change)
     assert (user not in registered(child)) is flushed
     child.ok("DELETE", url(child, data["id"]))

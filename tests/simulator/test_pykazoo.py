@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
 from pykazoo.client import PyKazooClient  # a dev dependency: `make test` installs it
 
-from helpers import GLOBEX, Server, own_server_fixture
-from kazoodesk.simulator.store import Transaction
+from helpers import GLOBEX, Server, own_server_fixture, sip_register
 
 DEMO_ADMIN = ("admin", "DemoCo-Admin-2024", "Demo Co")
 PREFIX = "pykazoo"
@@ -135,23 +133,14 @@ def test_devices_status(client: Any, server: Server) -> None:
     device_id = created["data"]["id"]
     username = f"{PREFIX}_reg"
 
-    def register(tx: Transaction) -> None:
-        tx.put_registration(
-            account_id,
-            username,
-            f"sip:{username}@127.0.0.1:5070",
-            device_id,
-            time.time() + 300,
-            {"authorizing_id": device_id, "username": username},
-        )
-
-    store = server.runner.sim.store  # type: ignore[union-attr]
-    store.write_sync(register)
+    realm = client.accounts.get_account(account_id)["data"]["realm"]
+    contact = "<sip:reg@127.0.0.1:5070>"
+    assert sip_register(server, username, "p" * 8, realm, contact=contact) == 200
     try:
         status = client.devices.get_devices_status(account_id)
         assert status["data"] == [{"device_id": device_id, "registered": True}]
-    finally:
-        store.write_sync(lambda tx: tx.delete_registrations(account_id, username))
+    finally:  # the phone unregisters
+        assert sip_register(server, username, "p" * 8, realm, contact=contact, expires=0) == 200
 
 
 def test_client_reaches_only_what_its_token_allows(server: Server) -> None:

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
-import time
+import secrets
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from helpers import DEMO, GLOBEX, Api, Server, error_of, own_server_fixture
+from helpers import DEMO, GLOBEX, Api, Server, error_of, own_server_fixture, sip_register
 from kazoodesk.resources import resource_path
+from kazoodesk.simulator.http.registrations import HIDDEN, contact_address
 
 SCHEMAS = resource_path("schemas")
 
@@ -87,39 +88,35 @@ def clean(demo_server: Server) -> Iterator[None]:
 
 
 def wipe(server: Server) -> None:
-    sim = server.runner.sim
-    assert sim is not None
-    for account in (DEMO, GLOBEX):
-        sim.store.write_sync(lambda tx, account=account: tx.delete_registrations(account))
+    with Api.logged_in(server, server.ready["master"]) as master:
+        for account in (DEMO, GLOBEX):
+            assert master.ok("DELETE", f"/accounts/{account}/registrations")["data"] == "ok"
+
+
+def realm_of(client: Api, account: str) -> str:
+    realm: str = client.ok("GET", f"/accounts/{account}")["data"]["realm"]
+    return realm
 
 
 def register(
-    server: Server,
+    client: Api,
     account: str,
-    username: str,
-    contact: str,
-    expires_in: float = 300,
-    **fields: Any,
+    contact: str | None = None,
+    *,
+    expires: int = 300,
+    username: str | None = None,
 ) -> dict[str, Any]:
-    """Store a registration as the registrar does (`fields` added to its body); return the
-    row the API shows for it, `expires` left out (see `shown`)."""
-    body = {
-        "username": username,
-        "contact": contact,
-        "expires": int(expires_in),
-        "realm": "demo.kazoodesk.test",
-        "user_agent": "Test Phone",
-        **fields,
-    }
-    sim = server.runner.sim
-    assert sim is not None
-    expires_at = time.time() + expires_in
-    sim.store.write_sync(
-        lambda tx: tx.put_registration(account, username, contact, None, expires_at, body)
-    )
-    row = {**body, "contact_ip": "192.0.2.1", "contact_port": 5060}
-    del row["expires"]
-    return row
+    """A new device of the account whose phone registers for real over UDP; return its
+    username, realm and device id."""
+    username = username or f"reg_{secrets.token_hex(4)}"
+    password = "Pass-word-123"
+    device = {"name": f"Phone {username}", "sip": {"username": username, "password": password}}
+    device_id = client.ok("PUT", f"/accounts/{account}/devices", device)["data"]["id"]
+    realm = realm_of(client, account)
+    status = sip_register(client.server, username, password, realm, expires=expires,
+                          contact=contact)  # fmt: skip
+    assert status == 200
+    return {"username": username, "realm": realm, "device_id": device_id, "password": password}
 
 
 def shown(client: Api, account: str = DEMO, expires_in: float = 300) -> list[dict[str, Any]]:
@@ -129,6 +126,10 @@ def shown(client: Api, account: str = DEMO, expires_in: float = 300) -> list[dic
     for row in rows:
         assert 0 < row.pop("expires") <= expires_in
     return rows
+
+
+def usernames(client: Api, account: str = DEMO) -> list[str]:
+    return [row["username"] for row in shown(client, account)]
 
 
 def device_usernames(client: Api, account: str) -> list[str]:
@@ -145,23 +146,26 @@ def test_no_registrations(api: Api, clean: None) -> None:
 
 
 def test_list_and_count(api: Api, master_api: Api, clean: None) -> None:
-    first, second = sorted(device_usernames(api, DEMO))[:2]
-    a = register(api.server, DEMO, second, "<sip:b@192.0.2.1:5060>")
-    b = register(api.server, DEMO, first, "<sip:a@192.0.2.1>")
-    register(api.server, GLOBEX, "globex_user", "<sip:g@192.0.2.1:5060>")
+    a = register(api, DEMO, username=f"b_{secrets.token_hex(3)}")["username"]
+    b = register(api, DEMO, username=f"a_{secrets.token_hex(3)}")["username"]
+    register(master_api, GLOBEX)
     body = api.ok("GET", f"{api.account}/registrations")
     assert "page_size" not in body and "revision" not in body
-    assert shown(api) == [b, a]  # by username
+    assert usernames(api) == [b, a]  # by username
     assert api.ok("GET", f"{api.account}/registrations/count")["data"] == {"count": 2}
     assert master_api.ok("GET", f"/accounts/{GLOBEX}/registrations/count")["data"] == {"count": 1}
     assert master_api.ok("GET", "/registrations/count")["data"] == {"count": 3}
 
 
-def test_expired_registrations_are_not_shown(api: Api, master_api: Api, clean: None) -> None:
-    live, gone = sorted(device_usernames(api, DEMO))[:2]
-    kept = register(api.server, DEMO, live, "<sip:live@192.0.2.1>", expires_in=300)
-    register(api.server, DEMO, gone, "<sip:gone@192.0.2.1>", expires_in=-5)
-    assert shown(api) == [kept]
+def test_unregistered_phones_are_not_shown(api: Api, master_api: Api, clean: None) -> None:
+    contact = "<sip:gone@192.0.2.1:5090>"
+    kept = register(api, DEMO)["username"]
+    gone = register(api, DEMO, contact)
+    assert sorted(usernames(api)) == sorted([kept, gone["username"]])
+    # the phone's own REGISTER with Expires: 0 ends its binding
+    assert sip_register(api.server, gone["username"], gone["password"], gone["realm"],
+                        expires=0, contact=contact) == 200  # fmt: skip
+    assert usernames(api) == [kept]
     assert api.ok("GET", f"{api.account}/registrations/count")["data"] == {"count": 1}
     assert master_api.ok("GET", "/registrations/count")["data"] == {"count": 1}
 
@@ -169,37 +173,33 @@ def test_expired_registrations_are_not_shown(api: Api, master_api: Api, clean: N
 def test_registration_rows_are_normalised_as_kazoo_shows_them(api: Api, clean: None) -> None:
     """`cb_registrations:normalize_registration/1`: snake_case keys, internal fields gone,
     the contact's address from `Original-Contact`; `expires` is the seconds left."""
-    username = device_usernames(api, DEMO)[0]
-    internal = {
-        "Account-DB": "account%2F32%2F98%2Faa",
-        "Account-ID": DEMO,
-        "App-Name": "registrar",
-        "App-Version": "4.3.142",
-        "Event-Category": "directory",
-        "Event-Name": "reg_success",
-        "Server-ID": "kazoodesk",
-    }
-    register(
-        api.server,
-        DEMO,
-        username,
-        "<sip:phone@192.0.2.1:5080;transport=tls>",
-        expires_in=120,
-        **internal,
-        **{"Original-Contact": "<sips:phone@198.51.100.7;ob>", "Authorizing-ID": "d" * 32},
-    )
+    phone = register(api, DEMO, "<sip:phone@192.0.2.1:5080;transport=tls>", expires=300)
     [row] = api.ok("GET", f"{api.account}/registrations")["data"]
-    assert 110 < row.pop("expires") <= 120
-    assert row == {
-        "authorizing_id": "d" * 32,
+    assert 290 < row.pop("expires") <= 300
+    assert not set(row) & set(HIDDEN)
+    assert all(key == key.lower() and "-" not in key for key in row)
+    assert {k: row[k] for k in EXPECTED_KEYS} == {
+        "authorizing_id": phone["device_id"],
         "contact": "<sip:phone@192.0.2.1:5080;transport=tls>",
-        "contact_ip": "198.51.100.7",
-        "contact_port": 5061,
-        "original_contact": "<sips:phone@198.51.100.7;ob>",
-        "realm": "demo.kazoodesk.test",
+        "contact_ip": "192.0.2.1",
+        "contact_port": 5080,
+        "original_contact": "<sip:phone@192.0.2.1:5080;transport=tls>",
+        "realm": phone["realm"],
         "user_agent": "Test Phone",
-        "username": username,
+        "username": phone["username"],
     }
+
+
+EXPECTED_KEYS = (
+    "authorizing_id",
+    "contact",
+    "contact_ip",
+    "contact_port",
+    "original_contact",
+    "realm",
+    "user_agent",
+    "username",
+)
 
 
 @pytest.mark.parametrize(
@@ -213,10 +213,18 @@ def test_registration_rows_are_normalised_as_kazoo_shows_them(api: Api, clean: N
     ],
 )
 def test_the_contact_address(api: Api, clean: None, contact: str, ip: str, port: int) -> None:
-    username = device_usernames(api, DEMO)[0]
-    register(api.server, DEMO, username, contact)
+    register(api, DEMO, contact)
     [row] = shown(api)
     assert (row["contact_ip"], row["contact_port"]) == (ip, port)
+
+
+def test_contact_address_of_odd_uris() -> None:
+    assert contact_address("<sip:a@[2001:db8::1]>") == {
+        "contact_ip": "[2001:db8::1]",
+        "contact_port": 5060,
+    }
+    assert contact_address("tel:+14155550100") == {}
+    assert contact_address(None) == {}
 
 
 def test_flush_one_of_an_ip_device(api: Api, clean: None) -> None:
@@ -239,10 +247,9 @@ def test_system_count_is_for_superduper_admins(
 
 
 def test_flush_all(api: Api, master_api: Api, clean: None) -> None:
-    username = device_usernames(api, DEMO)[0]
-    register(api.server, DEMO, username, "<sip:1@192.0.2.1>")
-    register(api.server, DEMO, username, "<sip:2@192.0.2.2>")
-    register(api.server, GLOBEX, "globex_user", "<sip:g@192.0.2.9>")
+    register(api, DEMO, "<sip:1@192.0.2.1>")
+    register(api, DEMO, "<sip:2@192.0.2.2>")
+    register(master_api, GLOBEX, "<sip:g@192.0.2.9>")
     reply = api.ok("DELETE", f"{api.account}/registrations")
     assert reply["data"] == "ok"
     assert api.ok("GET", f"{api.account}/registrations")["data"] == []
@@ -252,13 +259,11 @@ def test_flush_all(api: Api, master_api: Api, clean: None) -> None:
 
 
 def test_flush_one(api: Api, clean: None) -> None:
-    mine, other = device_usernames(api, DEMO)[:2]
-    register(api.server, DEMO, mine, "<sip:1@192.0.2.1>")
-    register(api.server, DEMO, mine, "<sip:2@192.0.2.2>")
-    kept = register(api.server, DEMO, other, "<sip:3@192.0.2.1>")
+    mine = register(api, DEMO, "<sip:1@192.0.2.1>")["username"]
+    kept = register(api, DEMO, "<sip:3@192.0.2.1>")["username"]
     reply = api.ok("DELETE", f"{api.account}/registrations/{mine.upper()}")
     assert reply["data"] == "ok"
-    assert shown(api) == [kept]
+    assert usernames(api) == [kept]
     # a known device without a registration: still "ok"
     assert api.ok("DELETE", f"{api.account}/registrations/{mine}")["data"] == "ok"
 

@@ -134,7 +134,7 @@ def assert_failed_cleanly(code: int, stdout: str, stderr: str, *needles: str) ->
 def test_ready_line_with_demo_and_every_login_works(tmp_path: Path, started: list[Serve]) -> None:
     server = serve(started, tmp_path / "data", "--demo")
     ready = server.ready()
-    assert set(ready) == {"api", "websocket", "master", *LOGIN_KEYS}
+    assert set(ready) == {"api", "websocket", "sip", "sip_tcp", "master", *LOGIN_KEYS}
     assert set(ready["master"]) == LOGIN_KEYS
     api = ready["api"]
     assert api.startswith("http://127.0.0.1:") and api.endswith("/v2")
@@ -172,7 +172,7 @@ def test_ready_line_with_demo_and_every_login_works(tmp_path: Path, started: lis
 def test_without_demo_only_the_master_account_exists(tmp_path: Path, started: list[Serve]) -> None:
     server = serve(started, tmp_path / "data")
     ready = server.ready()
-    assert set(ready) == {"api", "websocket", "master", *LOGIN_KEYS}
+    assert set(ready) == {"api", "websocket", "sip", "sip_tcp", "master", *LOGIN_KEYS}
     master = ready["master"]
     assert set(master) == LOGIN_KEYS
     assert ready["account_id"] == master["account_id"]
@@ -247,7 +247,7 @@ def test_data_persists_across_restarts_and_reset_starts_empty(
 
     second = serve(started, data)  # no --demo: the store is not empty, nothing is re-seeded
     again = second.ready()
-    listeners = {"api", "websocket"}  # their ports are chosen anew
+    listeners = {"api", "websocket", "sip", "sip_tcp"}  # their ports are chosen anew
     assert {k: v for k, v in again.items() if k not in listeners} == {
         k: v for k, v in ready.items() if k not in listeners
     }

@@ -6,7 +6,6 @@ import asyncio
 import re
 import sqlite3
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -538,7 +537,7 @@ def test_account_read_racing_a_commit_is_not_cached(store: DocumentStore) -> Non
     assert directory.get(ACCOUNT)["name"] == "New"  # type: ignore[index]
 
 
-# ---- users' login views and registrations -------------------------------------------------------
+# ---- users' login views -------------------------------------------------------------------
 
 
 def test_disabled_users_are_out_of_the_login_views(store: DocumentStore) -> None:
@@ -557,22 +556,6 @@ def test_disabled_users_are_out_of_the_login_views(store: DocumentStore) -> None
     put(store, {**saved, "enabled": True}, saved["_rev"])
     assert doc_ids(store.reader.lookup("creds_by_md5", "m" * 32)) == ["u1"]
     assert doc_ids(store.reader.lookup("creds_by_sha", "s" * 40)) == ["u1"]
-
-
-def test_expired_registrations_are_not_read(store: DocumentStore) -> None:
-    now = time.time()
-
-    def register(tx: Transaction) -> None:
-        tx.put_registration(ACCOUNT, "Live", "<sip:a@192.0.2.1>", "d1", now + 60, {"n": "live"})
-        tx.put_registration(ACCOUNT, "gone", "<sip:b@192.0.2.2>", "d2", now - 1, {"n": "gone"})
-        tx.put_registration(OTHER_ACCOUNT, "x", "<sip:c@192.0.2.3>", None, now + 60, {"n": "x"})
-
-    store.write_sync(register)
-    # `expires` is what is left of the registration, in whole seconds
-    assert store.reader.registrations(ACCOUNT) == [{"n": "live", "expires": 60}]
-    assert store.reader.registration_count() == 2
-    assert store.write_sync(lambda tx: tx.delete_registrations(ACCOUNT, "LIVE")) == 1
-    assert store.reader.registrations(ACCOUNT) == []
 
 
 def test_a_failing_commit_listener_fails_the_batch_but_not_the_writer(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +15,10 @@ from kazoodesk.simulator import demo
 from kazoodesk.simulator.http.app import build_app
 from kazoodesk.simulator.http.websocket import BLACKHOLE_PORT, build_blackhole_app
 from kazoodesk.simulator.service import DB_FILE, Simulator
+from kazoodesk.simulator.sip import build_registrar
 from kazoodesk.simulator.store import StoreError
+
+SIP_PORT = 5060
 
 
 class StartError(Exception):
@@ -30,6 +34,8 @@ class ServeOptions:
     reset: bool = False
     # the event websocket's port: None is Kazoo's 5555, or any free one when `port` is 0
     ws_port: int | None = None
+    # the SIP registrar's UDP (and TCP) port: None is 5060, or any free one when `port` is 0
+    sip_port: int | None = None
 
 
 def _remove_database(data_dir: Path) -> None:
@@ -87,10 +93,35 @@ class SimulatorRunner:
         if ws_port is None:
             ws_port = 0 if options.port == 0 else BLACKHOLE_PORT
         ws_port = await self._listen(build_blackhole_app(self.sim), ws_port)
+        sip_udp, sip_tcp = await self._start_registrar(self.sim)
         host = _url_host(options.host)
         api = f"http://{host}:{port}/v2"
-        self.ready = {"api": api, "websocket": f"ws://{host}:{ws_port}", **credentials}
+        self.ready = {
+            "api": api,
+            "websocket": f"ws://{host}:{ws_port}",
+            "sip": f"udp:{host}:{sip_udp}",
+            "sip_tcp": f"tcp:{host}:{sip_tcp}",
+            **credentials,
+        }
         return self.ready
+
+    async def _start_registrar(self, sim: Simulator) -> tuple[int, int]:
+        """Start the SIP registrar on this loop; return its UDP and TCP ports."""
+        options = self.options
+        sip_port = options.sip_port
+        if sip_port is None:
+            sip_port = 0 if options.port == 0 else SIP_PORT
+        secret = sim.store.setting("sip_nonce_secret", lambda: secrets.token_hex(32))
+        registrar = build_registrar(sim, bytes.fromhex(secret))
+        try:
+            await registrar.start(options.host, sip_port)
+        except OSError as exc:
+            await registrar.stop()
+            await self.stop()
+            reason = exc.strerror or exc
+            raise StartError(f"cannot listen on {options.host}:{sip_port} (SIP): {reason}") from exc
+        sim.registrar = registrar
+        return registrar.udp_address[1], registrar.tcp_address[1]
 
     async def _listen(self, app: web.Application, port: int) -> int:
         """Serve `app` on the host and `port`; return the port bound."""
@@ -109,6 +140,9 @@ class SimulatorRunner:
     async def stop(self) -> None:
         while self._runners:
             await self._runners.pop().cleanup()
+        if self.sim is not None and self.sim.registrar is not None:
+            registrar, self.sim.registrar = self.sim.registrar, None
+            await registrar.stop()
         if self.sim is not None:
             self.sim.close()
             self.sim = None

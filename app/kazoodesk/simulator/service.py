@@ -9,6 +9,8 @@ from typing import Any
 
 from kazoodesk.schema.registry import SchemaRegistry
 from kazoodesk.simulator.events import EventBus
+from kazoodesk.simulator.registrar.service import Registrar
+from kazoodesk.simulator.sip import send_notify
 from kazoodesk.simulator.store import DocumentStore
 from kazoodesk.simulator.tokens import TokenSigner
 from kazoodesk.simulator.views import INDEX_VERSION, index_document
@@ -110,10 +112,12 @@ class Simulator:
     schemas: SchemaRegistry
     tokens: TokenSigner
     accounts: AccountDirectory
-    # What was published for the switch to act on; the SIP registrar consumes it.
+    # What was published for the switch to act on (a record; `registrar` sends it).
     notifications: list[Notification] = field(default_factory=list)
     # document and registration events, for the event websocket (http/websocket.py)
     events: EventBus = field(default_factory=EventBus)
+    # the running SIP registrar (runner.py starts it); None when serving without one
+    registrar: Registrar | None = None
 
     @classmethod
     def open(cls, data_dir: Path, schemas: SchemaRegistry | None = None) -> Simulator:
@@ -132,6 +136,8 @@ class Simulator:
 
     def publish_notify(self, notification: Notification) -> None:
         self.notifications.append(notification)
+        if self.registrar is not None:
+            send_notify(self, self.registrar, notification)
 
     def close(self) -> None:
         self.store.close()

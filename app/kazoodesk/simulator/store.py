@@ -14,11 +14,9 @@ import asyncio
 import contextlib
 import hashlib
 import json
-import math
 import queue
 import sqlite3
 import threading
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -51,15 +49,8 @@ CREATE TABLE IF NOT EXISTS views (
 );
 CREATE INDEX IF NOT EXISTS views_by_key ON views (view, key, account_id, doc_id);
 CREATE INDEX IF NOT EXISTS views_by_doc ON views (account_id, doc_id);
-CREATE TABLE IF NOT EXISTS registrations (
-    account_id TEXT NOT NULL,
-    username TEXT NOT NULL,
-    contact TEXT NOT NULL,
-    device_id TEXT,
-    expires_at REAL NOT NULL,
-    body TEXT NOT NULL,
-    PRIMARY KEY (account_id, username, contact)
-) WITHOUT ROWID;
+-- registrations live in the SIP registrar (simulator/sip.py), not in the store
+DROP TABLE IF EXISTS registrations;
 """
 
 
@@ -153,24 +144,6 @@ class Queries:
         row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return None if row is None else str(row[0])
 
-    def registration_count(self) -> int:
-        """Live registrations of every account (`expires_at`, Unix time, still ahead)."""
-        row = self.conn.execute(
-            "SELECT count(*) FROM registrations WHERE expires_at > ?", (time.time(),)
-        ).fetchone()
-        return int(row[0])
-
-    def registrations(self, account_id: str) -> list[dict[str, Any]]:
-        """The account's live registrations (an expired one is gone, as in Kazoo's registrar),
-        `expires` in each set to the whole seconds it has left, as a registrar query answers."""
-        now = time.time()
-        rows = self.conn.execute(
-            "SELECT body, expires_at FROM registrations WHERE account_id = ? AND expires_at > ?"
-            " ORDER BY username, contact",
-            (account_id, now),
-        )
-        return [{**json.loads(body), "expires": math.ceil(at - now)} for body, at in rows]
-
 
 class Transaction(Queries):
     """What a write function gets: the reads of `Queries` plus document writes."""
@@ -237,26 +210,6 @@ class Transaction(Queries):
         self.conn.execute(
             "DELETE FROM views WHERE account_id = ? AND doc_id = ?", (account_id, doc_id)
         )
-
-    def put_registration(
-        self, account_id: str, username: str, contact: str, device_id: str | None,
-        expires_at: float, body: dict[str, Any],
-    ) -> None:  # fmt: skip
-        self.conn.execute(
-            "INSERT OR REPLACE INTO registrations"
-            " (account_id, username, contact, device_id, expires_at, body) VALUES (?,?,?,?,?,?)",
-            (account_id, username.lower(), contact, device_id, expires_at, json.dumps(body)),
-        )
-
-    def delete_registrations(self, account_id: str, username: str | None = None) -> int:
-        if username is None:
-            cur = self.conn.execute("DELETE FROM registrations WHERE account_id = ?", (account_id,))
-        else:
-            cur = self.conn.execute(
-                "DELETE FROM registrations WHERE account_id = ? AND username = ?",
-                (account_id, username.lower()),
-            )
-        return cur.rowcount
 
 
 @dataclass

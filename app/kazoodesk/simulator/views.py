@@ -8,7 +8,7 @@ from kazoodesk.simulator.devices import credentials_key, format_e164
 from kazoodesk.simulator.store import ViewRow
 
 # Raise whenever what the functions below compute changes: stores rebuild their views on open.
-INDEX_VERSION = "2"
+INDEX_VERSION = "3"
 
 
 def index_document(doc: dict[str, Any]) -> list[ViewRow]:
@@ -36,6 +36,8 @@ def _device_rows(doc: dict[str, Any]) -> list[ViewRow]:
         # `credentials/lookup` of the `sip_auth` aggregate, which holds the devices with a
         # realm of their own
         rows.append(ViewRow("sip_auth", credentials_key(username, realm)))
+        # the realms the SIP registrar knows besides the accounts' own
+        rows.append(ViewRow("sip_realm", realm.lower()))
     if sip.get("method") == "ip" and isinstance(sip.get("ip"), str):
         rows.append(ViewRow("sip_ip", sip["ip"]))
     mdn = _object(doc.get("mobile")).get("mdn")

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 from kazoodesk.simulator.docs import normalized
 from kazoodesk.simulator.http.envelope import Call, Reply, bad_identifier, forbidden
-from kazoodesk.simulator.store import Transaction
 
 if TYPE_CHECKING:
     from kazoodesk.simulator.service import Simulator
@@ -33,11 +32,26 @@ def _account_id(call: Call) -> str:
     return call.account_id
 
 
+def account_realm(sim: Simulator, account_id: str) -> str | None:
+    account = sim.accounts.get(account_id)
+    realm = account.get("realm") if account else None
+    return realm.lower() if isinstance(realm, str) and realm else None
+
+
+def live_records(sim: Simulator, account_id: str) -> list[dict[str, Any]]:
+    """The account's bindings in the live registrar (by the account's realm)."""
+    realm = account_realm(sim, account_id)
+    if sim.registrar is None or realm is None:
+        return []
+    return sim.registrar.records(realm)
+
+
 def registration_rows(sim: Simulator, account_id: str) -> list[dict[str, Any]]:
     """The account's live registrations as Kazoo shows them
     (`cb_registrations:normalize_registration/1`): snake_case keys, internal fields gone,
     `contact_ip` and `contact_port` read from `original_contact`."""
-    return [_shown(registration) for registration in sim.store.reader.registrations(account_id)]
+    rows = [_shown(registration) for registration in live_records(sim, account_id)]
+    return sorted(rows, key=lambda row: (row.get("username") or "", row.get("contact") or ""))
 
 
 def _shown(registration: dict[str, Any]) -> dict[str, Any]:
@@ -61,16 +75,15 @@ def contact_address(contact: Any) -> dict[str, Any]:
 
 async def flush(sim: Simulator, account_id: str, usernames: Iterable[str] | None = None) -> None:
     """Kazoo's registration flush: end the registrations of these SIP usernames (all of the
-    account's when None)."""
-
-    targets: list[str | None] = [None] if usernames is None else list(usernames)
-
-    def remove(tx: Transaction) -> None:
-        for username in targets:
-            tx.delete_registrations(account_id, username)
-
-    if targets:
-        await sim.store.write(remove)
+    account's when None) in the live registrar."""
+    realm = account_realm(sim, account_id)
+    if sim.registrar is None or realm is None:
+        return
+    if usernames is None:
+        sim.registrar.flush(realm)
+        return
+    for username in usernames:
+        sim.registrar.flush(realm, username)
 
 
 async def list_registrations(call: Call, sim: Simulator) -> Reply:
@@ -78,14 +91,14 @@ async def list_registrations(call: Call, sim: Simulator) -> Reply:
 
 
 async def count_registrations(call: Call, sim: Simulator) -> Reply:
-    return Reply({"count": len(sim.store.reader.registrations(_account_id(call)))})
+    return Reply({"count": len(live_records(sim, _account_id(call)))})
 
 
 async def count_all_registrations(call: Call, sim: Simulator) -> Reply:
     """`/v2/registrations/count`: the system-wide count, for superduper-admins only."""
     if not sim.accounts.is_superduper(call.auth_account_id):
         raise forbidden()
-    return Reply({"count": sim.store.reader.registration_count()})
+    return Reply({"count": sim.registrar.count() if sim.registrar is not None else 0})
 
 
 async def flush_all(call: Call, sim: Simulator) -> Reply:

@@ -1,0 +1,210 @@
+"""The simulator's SIP registrar: the store answers its credential lookups, its binding
+events go on the event bus, and the API's NOTIFYs go out through it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from kazoodesk.simulator.devices import credentials_key
+from kazoodesk.simulator.registrar.changes import RegistrarEvent
+from kazoodesk.simulator.registrar.credentials import DeviceCredentials
+from kazoodesk.simulator.registrar.nonces import NonceSigner
+from kazoodesk.simulator.registrar.notify import NotifyOutcome
+from kazoodesk.simulator.registrar.register import RegistrarPolicy
+from kazoodesk.simulator.registrar.service import Registrar
+
+if TYPE_CHECKING:
+    from kazoodesk.simulator.service import Notification, Simulator
+
+log = logging.getLogger(__name__)
+
+_MISSING = object()
+
+
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+class DeviceDirectory:
+    """The registrar's view of the store: devices by (realm, username) and by `sip.ip`,
+    realms by account. Answers are cached in memory until the next commit."""
+
+    def __init__(self, sim: Simulator) -> None:
+        self._sim = sim
+        self._cache: dict[tuple[str, str], Any] = {}
+        self._generation = 0
+        sim.store.on_commit(self._forget)
+
+    def _forget(self, touched: list[tuple[str, str]]) -> None:
+        if touched:
+            self._generation += 1
+            self._cache.clear()
+
+    def _cached(self, key: tuple[str, str], compute: Callable[[], Any]) -> Any:
+        found = self._cache.get(key, _MISSING)
+        if found is not _MISSING:
+            return found
+        generation = self._generation
+        value = compute()
+        if generation == self._generation:  # a commit during the read: keep nothing
+            self._cache[key] = value
+        return value
+
+    def lookup(self, realm: str, username: str) -> DeviceCredentials | None:
+        result: DeviceCredentials | None = self._cached(
+            ("user", f"{realm} {username}"), lambda: self._find(realm, username)
+        )
+        return result
+
+    def realm_known(self, realm: str) -> bool:
+        known: bool = self._cached(("realm", realm), lambda: self._realm_known(realm))
+        return known
+
+    def _realm_known(self, realm: str) -> bool:
+        """An account's realm, or one a device has of its own (`sip.realm`)."""
+        if self._sim.accounts.by_realm(realm):
+            return True
+        return bool(self._sim.store.reader.lookup("sip_realm", realm))
+
+    def lookup_ip(self, source_ip: str) -> DeviceCredentials | None:
+        result: DeviceCredentials | None = self._cached(
+            ("ip", source_ip), lambda: self._first("sip_ip", source_ip, None)
+        )
+        return result
+
+    def _find(self, realm: str, username: str) -> DeviceCredentials | None:
+        # a device with a realm of its own (`sip_auth`), else the realm's account's device
+        found = self._first("sip_auth", credentials_key(username, realm), realm)
+        if found is not None:
+            return found
+        for account in self._sim.accounts.by_realm(realm):
+            found = self._first("sip_credentials", username.lower(), realm, account["_id"])
+            if found is not None:
+                return found
+        return None
+
+    def _first(
+        self, view: str, key: str, realm: str | None, account_id: str | None = None
+    ) -> DeviceCredentials | None:
+        reader = self._sim.store.reader
+        for acc, doc_id, _value in reader.lookup(view, key, account_id):
+            doc = reader.get(acc, doc_id)
+            if doc is not None:
+                return self._credentials(acc, doc, realm)
+        return None
+
+    def _credentials(
+        self, account_id: str, doc: dict[str, Any], realm: str | None
+    ) -> DeviceCredentials:
+        sip = _object(doc.get("sip"))
+        account = self._sim.accounts.get(account_id) or {}
+        enabled = (
+            doc.get("enabled", True) is not False and account.get("enabled", True) is not False
+        )
+        owner = doc.get("owner_id")
+        return DeviceCredentials(
+            device_id=doc["_id"],
+            account_id=account_id,
+            realm=(realm or str(sip.get("realm") or account.get("realm") or "")).lower(),
+            username=str(sip.get("username") or ""),
+            password=str(sip.get("password") or ""),
+            enabled=enabled,
+            method="ip" if sip.get("method") == "ip" else "password",
+            owner_id=owner if isinstance(owner, str) and owner else None,
+            ip=sip.get("ip") if isinstance(sip.get("ip"), str) else None,
+        )
+
+
+def event_payload(event: RegistrarEvent) -> dict[str, Any]:
+    """What `registration.<kind>` events carry (serialised now: a binding changes later)."""
+    payload: dict[str, Any] = {
+        "username": event.username,
+        "realm": event.realm,
+        "source_ip": event.source[0],
+        "source_port": event.source[1],
+        "transport": event.transport.lower(),
+    }
+    b = event.binding
+    if b is not None:
+        payload.update(
+            contact=f"<{b.contact}>",
+            expires=b.remaining(event.at),
+            user_agent=b.user_agent,
+            call_id=b.call_id,
+        )
+    device = event.device
+    device_id = (b.device_id if b is not None else None) or (device.device_id if device else None)
+    if device_id:
+        payload["device_id"] = device_id
+    if device is not None and device.owner_id:
+        payload["owner_id"] = device.owner_id
+    if event.reason:
+        payload["reason"] = event.reason
+    return payload
+
+
+def build_registrar(sim: Simulator, secret: bytes) -> Registrar:
+    directory = DeviceDirectory(sim)
+
+    def on_change(event: RegistrarEvent) -> None:
+        account_id = event.device.account_id if event.device is not None else None
+        if account_id is None:
+            accounts = sim.accounts.by_realm(event.realm)
+            account_id = accounts[0]["_id"] if accounts else None
+        if account_id is not None:
+            sim.events.publish_registration(account_id, event.kind.value, event_payload(event))
+
+    return Registrar(
+        RegistrarPolicy(),
+        NonceSigner(secret),
+        directory.lookup,
+        directory.realm_known,
+        directory.lookup_ip,
+        on_change,
+    )
+
+
+def send_notify(sim: Simulator, registrar: Registrar, notification: Notification) -> None:
+    """Hand the API's NOTIFY to the registrar; its outcomes become `notify_result` events."""
+    n = notification
+    base: dict[str, Any] = {
+        "username": n.username,
+        "realm": n.realm,
+        "device_id": n.device_id,
+        "event": n.event,
+    }
+    try:
+        task = registrar.notify((n.realm, n.username), n.event, n.body, n.content_type)
+    except (ValueError, RuntimeError) as exc:
+        log.debug("NOTIFY to %s@%s not sent: %s", n.username, n.realm, exc)
+        sim.events.publish_registration(
+            n.account_id, "notify_result", {**base, "outcome": "failed"}
+        )
+        return
+
+    def done(finished: asyncio.Task[list[NotifyOutcome]]) -> None:
+        if finished.cancelled():
+            return
+        if finished.exception() is not None:
+            log.error("NOTIFY to %s@%s failed", n.username, n.realm, exc_info=finished.exception())
+            return
+        outcomes = finished.result()
+        if not outcomes:
+            missing = {**base, "outcome": "not_registered"}
+            sim.events.publish_registration(n.account_id, "notify_result", missing)
+        for outcome in outcomes:
+            payload: dict[str, Any] = {
+                **base,
+                "outcome": outcome.result.value,
+                "code": outcome.code,
+                "contact": outcome.contact,
+                "transport": outcome.transport.lower(),
+            }
+            if outcome.reason:
+                payload["reason"] = outcome.reason
+            sim.events.publish_registration(n.account_id, "notify_result", payload)
+
+    task.add_done_callback(done)
