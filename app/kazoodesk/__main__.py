@@ -38,6 +38,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--data", type=Path, default=None, help="directory of the SQLite database")
     serve.add_argument("--demo", action="store_true", help="load the demo data into an empty store")
+    serve.add_argument(
+        "--no-phones",
+        action="store_true",
+        help="with --demo, no live demo phones registering with the registrar",
+    )
     serve.add_argument("--reset", action="store_true", help="start from an empty store")
     return parser
 
@@ -83,6 +88,7 @@ def serve(args: argparse.Namespace) -> int:
         sip_port=args.sip_port,
         demo=args.demo,
         reset=args.reset,
+        phones=args.demo and not args.no_phones,
     )
     try:
         return asyncio.run(_serve(options))

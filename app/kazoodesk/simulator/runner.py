@@ -14,6 +14,7 @@ from aiohttp import web
 from kazoodesk.simulator import demo
 from kazoodesk.simulator.http.app import build_app
 from kazoodesk.simulator.http.websocket import BLACKHOLE_PORT, build_blackhole_app
+from kazoodesk.simulator.phones import DemoPhones, PhoneTimings, demo_phone_specs
 from kazoodesk.simulator.service import DB_FILE, Simulator
 from kazoodesk.simulator.sip import build_registrar
 from kazoodesk.simulator.store import StoreError
@@ -36,6 +37,9 @@ class ServeOptions:
     ws_port: int | None = None
     # the SIP registrar's UDP (and TCP) port: None is 5060, or any free one when `port` is 0
     sip_port: int | None = None
+    # live demo phones registering with the registrar (`serve --demo` turns them on)
+    phones: bool = False
+    phone_timings: PhoneTimings | None = None
 
 
 def _remove_database(data_dir: Path) -> None:
@@ -83,6 +87,7 @@ class SimulatorRunner:
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop_event: asyncio.Event | None = None
+        self.phones: DemoPhones | None = None
 
     async def start(self) -> dict[str, Any]:
         """Open the store and start serving on the running loop; return the READY info."""
@@ -94,6 +99,8 @@ class SimulatorRunner:
             ws_port = 0 if options.port == 0 else BLACKHOLE_PORT
         ws_port = await self._listen(build_blackhole_app(self.sim), ws_port)
         sip_udp, sip_tcp = await self._start_registrar(self.sim)
+        if options.phones:
+            await self._start_phones(self.sim, sip_udp)
         host = _url_host(options.host)
         api = f"http://{host}:{port}/v2"
         self.ready = {
@@ -123,6 +130,16 @@ class SimulatorRunner:
         sim.registrar = registrar
         return registrar.udp_address[1], registrar.tcp_address[1]
 
+    async def _start_phones(self, sim: Simulator, sip_port: int) -> None:
+        target = (_url_host(self.options.host).strip("[]"), sip_port)
+        phones = DemoPhones(demo_phone_specs(sim), target, self.options.phone_timings)
+        try:
+            await phones.start()
+        except OSError as exc:
+            await self.stop()
+            raise StartError(f"cannot start the demo phones: {exc.strerror or exc}") from exc
+        self.phones = phones
+
     async def _listen(self, app: web.Application, port: int) -> int:
         """Serve `app` on the host and `port`; return the port bound."""
         runner = web.AppRunner(app, access_log=None, handle_signals=False)
@@ -138,6 +155,9 @@ class SimulatorRunner:
         return bound
 
     async def stop(self) -> None:
+        if self.phones is not None:  # before the registrar: they unregister on the way out
+            phones, self.phones = self.phones, None
+            await phones.stop()
         while self._runners:
             await self._runners.pop().cleanup()
         if self.sim is not None and self.sim.registrar is not None:
