@@ -37,7 +37,7 @@ def start(data_dir: Path, **options: Any) -> Server:
     return Server(runner, runner.start_in_thread())
 
 
-def wait_for(check: Callable[[], Any], timeout: float = 8.0) -> Any:
+def wait_for(check: Callable[[], Any], timeout: float = 20.0) -> Any:
     deadline = time.monotonic() + timeout
     while True:
         value = check()

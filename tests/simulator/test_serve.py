@@ -204,8 +204,9 @@ def test_signal_right_after_ready_exits_zero(
 ) -> None:
     server = serve(started, tmp_path / "data", signal_on_ready=signum)
     server.ready()
-    assert server.stop(signum) == 0, server.stderr
-    assert server.signalled_at is not None and time.monotonic() - server.signalled_at < 5
+    assert server.stop(signum, timeout=30) == 0, server.stderr
+    # far below aiohttp's 60 s graceful-shutdown wait, with room for a loaded machine
+    assert server.signalled_at is not None and time.monotonic() - server.signalled_at < 15
     assert "Traceback" not in server.stderr, server.stderr
 
 
@@ -220,8 +221,9 @@ def test_signal_with_open_client_connections_exits_zero_promptly(
         headers = {"X-Auth-Token": token}
         assert client.get(f"/accounts/{ready['account_id']}/devices", headers=headers).is_success
         began = time.monotonic()
-        assert server.stop(signum) == 0, server.stderr
-        assert time.monotonic() - began < 5
+        assert server.stop(signum, timeout=30) == 0, server.stderr
+        # an open keep-alive connection must not hold the exit for aiohttp's 60 s wait
+        assert time.monotonic() - began < 15
     assert "Traceback" not in server.stderr, server.stderr
 
 
