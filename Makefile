@@ -29,6 +29,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/api.py
+	$(BIN)/python bench/registrar.py
 
 clean:
 	rm -rf $(VENV) build dist app/*.egg-info
