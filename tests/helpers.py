@@ -235,6 +235,7 @@ def serve_command(data_dir: Path, *extra: str, port: int = 0) -> list[str]:
         str(port),
         "--ws-port",
         "0",
+        "--no-phones",  # the demo phones have tests of their own (test_phones.py)
         "--sip-port",
         "0",
         "--data",
