@@ -28,6 +28,8 @@ from typing import Any
 
 import aiohttp
 
+from seeding import seed_customer
+
 ROOT = Path(__file__).resolve().parents[1]
 SLICE_SECONDS = 1.0
 # Numbers requests across all scenarios and their warm-ups, so created names never repeat.
@@ -61,42 +63,8 @@ def run_baseline_server() -> None:
 
 def seed_devices(data_dir: Path, count: int) -> None:
     """Fill a fresh store with the master account and one customer holding `count` devices."""
-    from kazoodesk.simulator import demo
-    from kazoodesk.simulator.service import Simulator
-
-    data = demo.bootstrap_data()
-    master = data["accounts"][0]
-    data["accounts"].append(
-        {
-            "id": uuid.uuid4().hex,
-            "name": "Bench Co",
-            "realm": "bench.kazoodesk.test",
-            "parent_id": master["id"],
-            "users": [
-                {
-                    "id": uuid.uuid4().hex,
-                    "first_name": "Bench",
-                    "last_name": "Admin",
-                    "username": "admin",
-                    "password": "bench-password-1",
-                    "priv_level": "admin",
-                }
-            ],
-            "devices": [
-                {
-                    "id": uuid.uuid4().hex,
-                    "name": f"Bench phone {i}",
-                    "sip": {"username": f"bench{i:06d}", "password": f"secret{i:06d}x"},
-                }
-                for i in range(count)
-            ],
-        }
-    )
-    sim = Simulator.open(data_dir)
-    try:
-        demo.seed(sim.store, sim.schemas, data)
-    finally:
-        sim.close()
+    devices = ((f"Bench phone {i}", f"bench{i:06d}", f"secret{i:06d}x") for i in range(count))
+    seed_customer(data_dir, "Bench Co", "bench.kazoodesk.test", "bench-password-1", devices)
 
 
 def start_process(args: list[str]) -> tuple[subprocess.Popen[str], str]:

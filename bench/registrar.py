@@ -34,6 +34,8 @@ from typing import Any
 
 import aiohttp
 
+from seeding import seed_customer
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_SIPP = ROOT.parent / "shared" / "sipp"
 REALM = "sim.local"
@@ -53,42 +55,10 @@ def username(i: int) -> str:
 def seed_devices(data_dir: Path, count: int) -> None:
     """A fresh store: the demo master account plus one account (realm sim.local) with `count`
     devices userNNNNNN / pw-userNNNNNN (the password rule of kamailio-registrar.cfg)."""
-    from kazoodesk.simulator import demo
-    from kazoodesk.simulator.service import Simulator
-
-    data = demo.bootstrap_data()
-    master = data["accounts"][0]
-    data["accounts"].append(
-        {
-            "id": uuid.uuid4().hex,
-            "name": ACCOUNT,
-            "realm": REALM,
-            "parent_id": master["id"],
-            "users": [
-                {
-                    "id": uuid.uuid4().hex,
-                    "first_name": "Bench",
-                    "last_name": "Admin",
-                    "username": "admin",
-                    "password": ADMIN_PASSWORD,
-                    "priv_level": "admin",
-                }
-            ],
-            "devices": [
-                {
-                    "id": uuid.uuid4().hex,
-                    "name": f"SIP bench phone {i}",
-                    "sip": {"username": username(i), "password": f"pw-{username(i)}"},
-                }
-                for i in range(1, count + 1)
-            ],
-        }
+    devices = (
+        (f"SIP bench phone {i}", username(i), f"pw-{username(i)}") for i in range(1, count + 1)
     )
-    sim = Simulator.open(data_dir)
-    try:
-        demo.seed(sim.store, sim.schemas, data)
-    finally:
-        sim.close()
+    seed_customer(data_dir, ACCOUNT, REALM, ADMIN_PASSWORD, devices)
 
 
 def write_users(path: Path, count: int) -> None:

@@ -1,0 +1,49 @@
+"""Seeding a benchmark store: the master account plus one customer with many devices."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from pathlib import Path
+
+
+def seed_customer(
+    data_dir: Path,
+    name: str,
+    realm: str,
+    admin_password: str,
+    devices: Iterable[tuple[str, str, str]],
+) -> None:
+    """A fresh store with the master account and customer `name` (admin user `admin`) holding
+    one device per (device name, SIP username, SIP password)."""
+    from kazoodesk.simulator import demo
+    from kazoodesk.simulator.service import Simulator
+
+    data = demo.bootstrap_data()
+    master = data["accounts"][0]
+    admin = {
+        "id": uuid.uuid4().hex,
+        "first_name": "Bench",
+        "last_name": "Admin",
+        "username": "admin",
+        "password": admin_password,
+        "priv_level": "admin",
+    }
+    data["accounts"].append(
+        {
+            "id": uuid.uuid4().hex,
+            "name": name,
+            "realm": realm,
+            "parent_id": master["id"],
+            "users": [admin],
+            "devices": [
+                {"id": uuid.uuid4().hex, "name": device, "sip": {"username": u, "password": p}}
+                for device, u, p in devices
+            ],
+        }
+    )
+    sim = Simulator.open(data_dir)
+    try:
+        demo.seed(sim.store, sim.schemas, data)
+    finally:
+        sim.close()
