@@ -15,7 +15,6 @@ import hashlib
 import itertools
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -28,7 +27,7 @@ from typing import Any
 
 import aiohttp
 
-from seeding import seed_customer
+from support import seed_customer, stop_process
 
 ROOT = Path(__file__).resolve().parents[1]
 SLICE_SECONDS = 1.0
@@ -76,15 +75,6 @@ def start_process(args: list[str]) -> tuple[subprocess.Popen[str], str]:
     if not line:
         raise SystemExit(f"server did not start: {args}")
     return proc, line
-
-
-def stop_process(proc: subprocess.Popen[str]) -> None:
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 # ---- load ------------------------------------------------------------------------------------

@@ -22,7 +22,6 @@ import hashlib
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -34,7 +33,7 @@ from typing import Any
 
 import aiohttp
 
-from seeding import seed_customer
+from support import seed_customer, stop_process
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_SIPP = ROOT.parent / "shared" / "sipp"
@@ -75,17 +74,6 @@ def free_udp_port() -> int:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
         return port
-
-
-def stop_process(proc: subprocess.Popen[Any]) -> None:
-    if proc.poll() is not None:
-        return
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 def rss_mb(pid: int) -> float:

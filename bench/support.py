@@ -1,10 +1,13 @@
-"""Seeding a benchmark store: the master account plus one customer with many devices."""
+"""What the benchmarks share: seeding a store, stopping the servers they started."""
 
 from __future__ import annotations
 
+import signal
+import subprocess
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 
 def seed_customer(
@@ -47,3 +50,15 @@ def seed_customer(
         demo.seed(sim.store, sim.schemas, data)
     finally:
         sim.close()
+
+
+def stop_process(proc: subprocess.Popen[Any]) -> None:
+    """SIGTERM the process we started, and kill it if it has not exited after 10 s."""
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
