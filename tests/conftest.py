@@ -6,12 +6,17 @@ helpers.py, which test modules import.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+import os
 
-import pytest
+# before anything imports Qt: widgets render offscreen (no display needed, screenshots work)
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from helpers import Api, Server, own_server
+from collections.abc import Iterator  # noqa: E402
+from typing import Any  # noqa: E402
+
+import pytest  # noqa: E402
+
+from helpers import Api, Server, own_server  # noqa: E402
 
 
 @pytest.fixture(scope="session")

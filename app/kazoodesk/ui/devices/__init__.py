@@ -1,0 +1,1 @@
+"""The device list: table model, filters and the list view."""
