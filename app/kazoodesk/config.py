@@ -2,10 +2,18 @@
 
 from pathlib import Path
 
-from platformdirs import user_data_path
+from platformdirs import user_config_path, user_data_path, user_log_path
 
 APP_NAME = "kazoodesk"
 
 
 def default_data_dir() -> Path:
     return user_data_path(APP_NAME, appauthor=False)
+
+
+def default_config_dir() -> Path:
+    return user_config_path(APP_NAME, appauthor=False)
+
+
+def default_log_dir() -> Path:
+    return user_log_path(APP_NAME, appauthor=False)
