@@ -52,7 +52,7 @@ class RecordingTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path.split("/v2/", 1)[-1]
         if path in self.missing:
-            body = {"status": "error", "error": "404", "message": "bad_identifier"}
+            body: dict[str, Any] = {"status": "error", "error": "404", "message": "bad_identifier"}
             body["data"] = {"cause": path.rsplit("/", 1)[-1], "message": "bad identifier"}
             response = httpx.Response(404, json=body)
         else:
