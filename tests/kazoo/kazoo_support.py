@@ -8,6 +8,7 @@ product under test is always the real client.
 from __future__ import annotations
 
 import json
+import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
@@ -71,19 +72,22 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 @asynccontextmanager
-async def standin(routes: Mapping[tuple[str, str], Handler]) -> AsyncIterator[str]:
+async def standin(
+    routes: Mapping[tuple[str, str], Handler], tls: ssl.SSLContext | None = None
+) -> AsyncIterator[str]:
     """A small aiohttp server on 127.0.0.1 (a free port) answering `routes`
-    ({(method, path): handler}) on the running loop; yields its `/v2` URL."""
+    ({(method, path): handler}) on the running loop, over TLS with `tls`; yields its `/v2`
+    URL."""
     app = web.Application()
     for (method, path), handler in routes.items():
         app.router.add_route(method, path, handler)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=tls)
     await site.start()
     port = runner.addresses[0][1]
     try:
-        yield f"http://127.0.0.1:{port}/v2"
+        yield f"{'https' if tls else 'http'}://127.0.0.1:{port}/v2"
     finally:
         await runner.cleanup()
 
