@@ -170,3 +170,21 @@ def test_a_server_error_keeps_kazoo_s_words() -> None:
         )
 
     run_against_old_server(scenario)
+
+
+def test_a_redirect_tells_where_the_server_is() -> None:
+    async def moved(request: web.Request) -> web.Response:
+        raise web.HTTPMovedPermanently("https://kazoo.example.com:8443/v2/user_auth")
+
+    async def scenario() -> KazooError:
+        async with standin({("PUT", "/v2/user_auth"): moved}) as url, KazooClient(url) as client:
+            with pytest.raises(KazooError) as caught:
+                await client.login(account_name="Old Co", username="admin", password="secret")
+            return caught.value
+
+    error = asyncio.run(scenario())
+    assert (error.status, error.message) == (301, "redirected")
+    assert str(error) == (
+        "the server redirects to https://kazoo.example.com:8443/v2/user_auth;"
+        " connect to that address instead"
+    )

@@ -237,6 +237,12 @@ class KazooSession:
 
     def _answer(self, response: httpx.Response, subject: str) -> Answer:
         status = response.status_code
+        location = response.headers.get("location")
+        if 300 <= status < 400 and status != 304 and location:
+            # e.g. a proxy sending http:// to https://; following it silently would hide
+            # that the address the user gave is not the server's
+            text = f"the server redirects to {location}; connect to that address instead"
+            raise KazooError(status, "redirected", text=text)
         if not 200 <= status < 300:
             raise error_from_answer(status, response.content, subject=subject)
         envelope: Any = {}
