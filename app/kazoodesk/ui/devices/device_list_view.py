@@ -167,10 +167,11 @@ class DeviceListView(QWidget):
         self.search.selectAll()
 
     def set_loading(self, loading: bool, text: str = "") -> None:
-        """Show or hide the busy indicator, with a line such as 'Loading devices… 12,500'."""
+        """Show or hide the busy indicator with a line such as 'Loading devices… 12,500'; a
+        text given with loading=False stays (an error such as 'Could not load the devices')."""
         self._loading = loading
         self.loading_bar.setVisible(loading)
-        self.loading_label.setVisible(loading and bool(text))
+        self.loading_label.setVisible(bool(text))
         self.loading_label.setText(text)
         self._update_counts(self.model.total_count(), self.model.rowCount())
 

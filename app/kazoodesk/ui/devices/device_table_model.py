@@ -150,8 +150,7 @@ class DeviceTableModel(QAbstractTableModel):
         descending = order == Qt.SortOrder.DescendingOrder
         if column == self._sort_column and descending == self._descending:
             return
-        hint = QAbstractTableModel.LayoutChangeHint.VerticalSortHint
-        self.layoutAboutToBeChanged.emit([], hint)
+        self.layoutAboutToBeChanged.emit()
         moved = self._remember_persistent()
         if column != self._sort_column:
             self._sort_column = Column(column)
@@ -161,7 +160,7 @@ class DeviceTableModel(QAbstractTableModel):
             self._shown.sort(key=by_sort_key)
         self._descending = descending
         self._restore_persistent(moved)
-        self.layoutChanged.emit([], hint)
+        self.layoutChanged.emit()
 
     # ---- feeding -------------------------------------------------------------------------------
 
@@ -274,6 +273,10 @@ class DeviceTableModel(QAbstractTableModel):
         """The listing row last fed for this device, shown or not."""
         device = self._by_id.get(device_id)
         return dict(device.row) if device else None
+
+    def rows(self) -> list[dict[str, Any]]:
+        """Every device's listing row (copies), shown or not, in the current sort order."""
+        return [dict(d.row) for d in self._order]
 
     def total_count(self) -> int:
         return len(self._by_id)
