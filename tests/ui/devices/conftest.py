@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import device_demo
 import pytest
 
-import device_demo
 from kazoodesk.ui.devices.device_list_view import DeviceListView
 from kazoodesk.ui.devices.device_table_model import DeviceTableModel
 

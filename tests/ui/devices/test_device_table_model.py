@@ -20,6 +20,7 @@ from kazoodesk.ui.devices.device_table_model import (
 from kazoodesk.ui.devices.device_types import Status
 
 Rows = list[dict[str, Any]]
+ByName = dict[str, dict[str, Any]]
 ASC, DESC = Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder
 
 
@@ -73,7 +74,7 @@ def test_python_model_tester_agrees(qtmodeltester: Any, model: DeviceTableModel)
 
 
 def test_layout_changes_move_persistent_indexes_with_their_devices(
-    model: DeviceTableModel, by_name: dict[str, Rows]
+    model: DeviceTableModel, by_name: ByName
 ) -> None:
     bob = model.index(names(model).index("Bob's Softphone"), Column.OWNER)
     fax = model.index(names(model).index("Warehouse Fax"), Column.MAC)
@@ -140,7 +141,7 @@ def test_unknown_types_are_shown_raw(model: DeviceTableModel) -> None:
     assert cell(model, "No type", Column.ENABLED) == "Enabled"
 
 
-def test_status_states(model: DeviceTableModel, by_name: dict[str, Rows]) -> None:
+def test_status_states(model: DeviceTableModel, by_name: ByName) -> None:
     assert cell(model, "Alice's Softphone", Column.STATUS) == "Unknown"  # status not loaded
     model.set_registered({by_name["Alice's Softphone"]["id"]})
     expected = {
@@ -178,7 +179,7 @@ def test_enabled_column_and_greyed_disabled_rows(model: DeviceTableModel) -> Non
     assert cell(model, "Alice's Softphone", Column.NAME, Qt.ForegroundRole) is None
 
 
-def test_headers_and_ids(model: DeviceTableModel, by_name: dict[str, Rows]) -> None:
+def test_headers_and_ids(model: DeviceTableModel, by_name: ByName) -> None:
     headers = [model.headerData(c, Qt.Horizontal) for c in Column]
     assert headers == ["Status", "Name", "Type", "SIP username", "MAC address", "Owner", "Enabled"]
     row = model.row_for_id(by_name["Warehouse Fax"]["id"])
@@ -268,7 +269,7 @@ def test_enabled_filter(model: DeviceTableModel) -> None:
     assert model.rowCount() == 30
 
 
-def test_status_filter(model: DeviceTableModel, by_name: dict[str, Rows]) -> None:
+def test_status_filter(model: DeviceTableModel, by_name: ByName) -> None:
     model.set_registered({by_name["Alice's Softphone"]["id"], by_name["Warehouse Fax"]["id"]})
     model.set_status_filter({Status.REGISTERED})
     assert names(model) == ["Alice's Softphone", "Warehouse Fax"]
@@ -363,7 +364,7 @@ def test_sort_by_each_column_both_ways(model: DeviceTableModel, column: Column) 
         assert filled == sorted(filled, key=str.lower)
 
 
-def test_sort_orders_that_need_meaning(model: DeviceTableModel, by_name: dict[str, Rows]) -> None:
+def test_sort_orders_that_need_meaning(model: DeviceTableModel, by_name: ByName) -> None:
     model.set_registered({by_name["Warehouse Fax"]["id"]})
     model.sort(Column.STATUS, ASC)
     statuses = texts(model, Column.STATUS)
@@ -388,7 +389,7 @@ def test_natural_name_order(qapp: Any) -> None:
 
 
 def test_upsert_in_place_emits_data_changed(
-    qtbot: Any, model: DeviceTableModel, by_name: dict[str, Rows]
+    qtbot: Any, model: DeviceTableModel, by_name: ByName
 ) -> None:
     row = by_name["Warehouse Fax"]
     with qtbot.assertNotEmitted(model.layoutChanged), qtbot.waitSignal(model.dataChanged):
@@ -397,7 +398,7 @@ def test_upsert_in_place_emits_data_changed(
     assert model.rowCount() == 31
 
 
-def test_upsert_moves_adds_and_hides(model: DeviceTableModel, by_name: dict[str, Rows]) -> None:
+def test_upsert_moves_adds_and_hides(model: DeviceTableModel, by_name: ByName) -> None:
     model.upsert({**by_name["Warehouse Fax"], "name": "AAA Fax"})
     assert names(model)[0] == "AAA Fax" and model.rowCount() == 31
     model.upsert({"id": "new1", "name": "Zed Phone", "device_type": "softphone", "enabled": True})
@@ -423,7 +424,7 @@ def test_append_replaces_rows_with_known_ids(model: DeviceTableModel, demo_rows:
     assert sum(n.endswith(" (2)") for n in names(model)) == 5
 
 
-def test_remove_ids(model: DeviceTableModel, by_name: dict[str, Rows]) -> None:
+def test_remove_ids(model: DeviceTableModel, by_name: ByName) -> None:
     model.set_search("fax")
     model.remove_ids([by_name["Warehouse Fax"]["id"], "unknown-id"])
     assert names(model) == ["Accounting Fax"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from kazoodesk.resources import resource_path
 from kazoodesk.ui.devices.device_types import (
     DEVICE_TYPES,
     Status,
@@ -14,7 +15,6 @@ from kazoodesk.ui.devices.device_types import (
     type_icon_name,
     type_label,
 )
-from kazoodesk.resources import resource_path
 
 
 @pytest.mark.parametrize(
