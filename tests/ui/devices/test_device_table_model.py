@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QPersistentModelIndex, Qt
 
 from helpers import Api
 from kazoodesk.ui.devices import UNASSIGNED, hotdesk_flags
@@ -22,6 +22,9 @@ from kazoodesk.ui.devices.device_types import Status
 Rows = list[dict[str, Any]]
 ByName = dict[str, dict[str, Any]]
 ASC, DESC = Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder
+TOOLTIP = Qt.ItemDataRole.ToolTipRole
+ICON = Qt.ItemDataRole.DecorationRole
+COLOUR = Qt.ItemDataRole.ForegroundRole
 
 
 def texts(model: DeviceTableModel, column: Column, role: int = 0) -> list[Any]:
@@ -81,7 +84,7 @@ def test_layout_changes_move_persistent_indexes_with_their_devices(
     held_bob, held_fax = QPersistentModelIndex(bob), QPersistentModelIndex(fax)
     model.sort(Column.TYPE, DESC)
     assert held_bob.data() == "Bob Martinez" and held_bob.column() == Column.OWNER
-    assert model.device_id(QModelIndex(held_bob)) == by_name["Bob's Softphone"]["id"]
+    assert model.device_id(held_bob) == by_name["Bob's Softphone"]["id"]
     model.set_search("bob")
     assert held_bob.isValid() and not held_fax.isValid()
     assert model.rowCount() == 3  # Bob's desk, softphone and cell
@@ -96,14 +99,14 @@ def test_macs_are_shown_as_colon_pairs_whatever_the_stored_form(model: DeviceTab
     assert cell(model, "Bob's Desk – Polycom VVX 450", Column.MAC) == "00:04:f2:a1:b2:03"
     assert cell(model, "Conference Room – Polycom VVX 450", Column.MAC) == "64:16:7f:a1:b2:07"
     assert cell(model, "Alice's Softphone", Column.MAC) == ""
-    tooltip = cell(model, "Conference Room – Polycom VVX 450", Column.MAC, Qt.ToolTipRole)
+    tooltip = cell(model, "Conference Room – Polycom VVX 450", Column.MAC, TOOLTIP)
     assert tooltip == "Stored as 6416.7fa1.b207"
 
 
 def test_owner_names_and_unassigned(model: DeviceTableModel, demo_rows: Rows) -> None:
     assert cell(model, "Reception – Yealink T54W", Column.OWNER) == "Carol Okafor"
     assert cell(model, "Conference Room – Polycom VVX 450", Column.OWNER) == "Unassigned"
-    tip = cell(model, "Reception – Yealink T54W", Column.OWNER, Qt.ToolTipRole)
+    tip = cell(model, "Reception – Yealink T54W", Column.OWNER, TOOLTIP)
     assert tip == "Carol Okafor (carol.okafor)"
     unassigned = [r for r in demo_rows if not r.get("owner_id")]
     assert texts(model, Column.OWNER).count("Unassigned") == len(unassigned) == 11
@@ -129,13 +132,13 @@ def test_friendly_types_with_icons(model: DeviceTableModel) -> None:
     assert shown["Front Desk ATA – Grandstream HT802"] == "ATA"
     assert shown["Conference Bridge (SIP URI)"] == "SIP URI"
     assert shown["Emma's Mobile"] == "Mobile"
-    assert all(not icon.isNull() for icon in texts(model, Column.TYPE, Qt.DecorationRole))
+    assert all(not icon.isNull() for icon in texts(model, Column.TYPE, ICON))
 
 
 def test_unknown_types_are_shown_raw(model: DeviceTableModel) -> None:
     model.append_rows([{"id": "m1", "name": "Meta thing", "device_type": "meta", "enabled": True}])
     assert cell(model, "Meta thing", Column.TYPE) == "meta"
-    assert not cell(model, "Meta thing", Column.TYPE, Qt.DecorationRole).isNull()
+    assert not cell(model, "Meta thing", Column.TYPE, ICON).isNull()
     model.append_rows([{"id": "n1", "name": "No type"}])  # Kazoo lists it as sip_device
     assert cell(model, "No type", Column.TYPE) == "SIP phone"
     assert cell(model, "No type", Column.ENABLED) == "Enabled"
@@ -163,8 +166,8 @@ def test_status_states(model: DeviceTableModel, by_name: ByName) -> None:
     for name, status in expected.items():
         assert cell(model, name, Column.STATUS, STATUS_ROLE) == status, name
         assert cell(model, name, Column.STATUS) == labels[status]
-        assert not cell(model, name, Column.STATUS, Qt.DecorationRole).isNull()
-    assert "forward" in cell(model, "Bob's Cell", Column.STATUS, Qt.ToolTipRole)
+        assert not cell(model, name, Column.STATUS, ICON).isNull()
+    assert "forward" in cell(model, "Bob's Cell", Column.STATUS, TOOLTIP)
     model.set_registration(by_name["Bob's Softphone"]["id"], True)
     model.set_registration(by_name["Alice's Softphone"]["id"], False)
     assert cell(model, "Bob's Softphone", Column.STATUS) == "Registered"
@@ -175,12 +178,12 @@ def test_enabled_column_and_greyed_disabled_rows(model: DeviceTableModel) -> Non
     retired = "Old Lobby Phone – Cisco SPA504G (retired)"
     assert texts(model, Column.ENABLED).count("Disabled") == 1
     assert cell(model, retired, Column.ENABLED) == "Disabled"
-    assert cell(model, retired, Column.NAME, Qt.ForegroundRole) is not None
-    assert cell(model, "Alice's Softphone", Column.NAME, Qt.ForegroundRole) is None
+    assert cell(model, retired, Column.NAME, COLOUR) is not None
+    assert cell(model, "Alice's Softphone", Column.NAME, COLOUR) is None
 
 
 def test_headers_and_ids(model: DeviceTableModel, by_name: ByName) -> None:
-    headers = [model.headerData(c, Qt.Horizontal) for c in Column]
+    headers = [model.headerData(c, Qt.Orientation.Horizontal) for c in Column]
     assert headers == ["Status", "Name", "Type", "SIP username", "MAC address", "Owner", "Enabled"]
     row = model.row_for_id(by_name["Warehouse Fax"]["id"])
     assert model.device_id(model.index(row, Column.MAC)) == by_name["Warehouse Fax"]["id"]
@@ -309,8 +312,8 @@ def test_owner_filter_with_hotdesks_from_the_simulator(
     bob_desk = "Bob's Desk – Polycom VVX 450"
     assert cell(model, bob_desk, Column.OWNER) == "Bob Martinez (hotdesk)"
     assert cell(model, bob_desk, Column.OWNER, HOTDESK_ROLE) is True
-    assert not cell(model, bob_desk, Column.OWNER, Qt.DecorationRole).isNull()
-    tip = cell(model, bob_desk, Column.OWNER, Qt.ToolTipRole)
+    assert not cell(model, bob_desk, Column.OWNER, ICON).isNull()
+    tip = cell(model, bob_desk, Column.OWNER, TOOLTIP)
     assert tip == "Emma Larsen is hotdesked into this device, owned by Bob Martinez"
     assert cell(model, "Emma's Mobile", Column.OWNER) == "Emma Larsen"
     assert cell(model, "Emma's Mobile", Column.OWNER, HOTDESK_ROLE) is False
