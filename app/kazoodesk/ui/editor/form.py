@@ -1,0 +1,502 @@
+"""`DeviceForm`: the tabbed device editor generated from the device schema.
+
+Widgets are built once per schema (`__init__`); `load()` only fills in values, so opening
+another device is cheap. Tabs and widget choices come from the presentation file
+(presentation.py); the Advanced tab collects whatever no other tab places, so fields only a
+server's schema has still show up. Errors (local validation or a server's 400) go through
+`set_errors`: under each field, as a count on each tab, and in a summary list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
+from PySide6.QtWidgets import (
+    QFrame,
+    QGroupBox,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QScrollArea,
+    QStackedWidget,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kazoodesk.schema import SchemaRegistry, validate
+from kazoodesk.schema.defaults import json_copy
+from kazoodesk.schema.fields import FieldSpec, build_fields
+from kazoodesk.ui.editor.build import (
+    FieldLabel,
+    ObjectNode,
+    WidgetRegistry,
+    add_row,
+    new_form,
+    object_section,
+)
+from kazoodesk.ui.editor.editors import Editor, UserPickerEditor
+from kazoodesk.ui.editor.json_tab import JsonTab
+from kazoodesk.ui.editor.presentation import Group, Presentation, TabDef
+
+Node = Editor | ObjectNode
+
+
+def json_equal(a: Any, b: Any) -> bool:
+    """Equality of JSON values where `true` is not `1` (Python says it is)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(json_equal(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(json_equal(x, y) for x, y in zip(a, b, strict=True))
+    return type(a) is type(b) and a == b if isinstance(a, bool) or isinstance(b, bool) else a == b
+
+
+def changed_paths(current: Any, baseline: Any, prefix: str = "") -> list[str]:
+    """Dotted paths whose values differ (objects compared key by key, the rest as a whole)."""
+    if isinstance(current, dict) and isinstance(baseline, dict):
+        out: list[str] = []
+        for key in sorted(current.keys() | baseline.keys()):
+            path = f"{prefix}.{key}" if prefix else key
+            if key not in current or key not in baseline:
+                out.append(path)
+            else:
+                out.extend(changed_paths(current[key], baseline[key], path))
+        return out
+    return [] if json_equal(current, baseline) else [prefix]
+
+
+def _badge_icon() -> QIcon:
+    pixmap = QPixmap(12, 12)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setBrush(QColor("#b3261e"))
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.drawEllipse(1, 1, 10, 10)
+    painter.end()
+    return QIcon(pixmap)
+
+
+class ErrorSummary(QFrame):
+    """Every current error in one list; clicking one takes you to its field."""
+
+    activated = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("errors")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setStyleSheet("#errors { background: #fdecea; border: 1px solid #e6a4a0; }")
+        column = QVBoxLayout(self)
+        column.setContentsMargins(8, 6, 8, 6)
+        self.header = QLabel(self)
+        self.header.setStyleSheet("color: #b3261e; font-weight: bold;")
+        column.addWidget(self.header)
+        self.list = QListWidget(self)
+        self.list.setObjectName("errors:list")
+        self.list.setAccessibleName("Errors")
+        self.list.setMaximumHeight(96)
+        self.list.setStyleSheet("QListWidget { background: transparent; border: none; }")
+        self.list.itemClicked.connect(self._clicked)
+        self.list.itemActivated.connect(self._clicked)
+        column.addWidget(self.list)
+        self.hide()
+
+    def set_items(self, items: list[tuple[str, str]]) -> None:
+        self.list.clear()
+        for path, text in items:
+            item = QListWidgetItem(text)
+            item.setData(Qt.ItemDataRole.UserRole, path)
+            item.setToolTip(f"Go to {path}")
+            self.list.addItem(item)
+        count = len(items)
+        self.header.setText(
+            f"{count} problem{'s' * (count != 1)} to fix. Click one to go to its field."
+        )
+        self.setVisible(bool(items))
+
+    def _clicked(self, item: QListWidgetItem) -> None:
+        self.activated.emit(str(item.data(Qt.ItemDataRole.UserRole)))
+
+
+class DeviceForm(QWidget):
+    dirtyChanged = Signal(bool)  # noqa: N815 (Qt naming)
+    edited = Signal()
+
+    def __init__(
+        self,
+        registry: SchemaRegistry,
+        parent: QWidget | None = None,
+        presentation: Presentation | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._registry = registry
+        self._presentation = presentation if presentation is not None else Presentation.load()
+        self.spec: FieldSpec = build_fields(registry, self._presentation.schema)
+        self._widgets = WidgetRegistry(self._presentation)
+        root = self._widgets.build(self.spec)
+        assert isinstance(root, ObjectNode)
+        self._root = root
+        self._nodes: dict[str, Node] = {n.path: n for n in root.walk() if n is not root}
+        self._baseline: dict[str, Any] = {}
+        self._errors: dict[str, list[str]] = {}
+        self._dirty = False
+        self._loading = False
+        self._json_stale = True
+        self._rule_targets = {p for rule in self._presentation.rules for p in rule.disable}
+        self._badge = _badge_icon()
+
+        column = QVBoxLayout(self)
+        column.setContentsMargins(0, 0, 0, 0)
+        self.summary = ErrorSummary(self)
+        self.summary.activated.connect(self.focus_field)
+        column.addWidget(self.summary)
+        self.tabs = QTabWidget(self)
+        self.tabs.setObjectName("device-tabs")
+        self.tabs.setUsesScrollButtons(True)
+        column.addWidget(self.tabs, 1)
+        self.json_tab = JsonTab(self._problems)
+        self.json_tab.documentEdited.connect(self._json_edited)
+        self._tab_defs: list[TabDef] = []
+        self._build_tabs()
+        self.tabs.currentChanged.connect(self._tab_changed)
+        self._previous_tab = self.tabs.currentIndex()
+
+        for node in self._nodes.values():
+            if isinstance(node, Editor):
+                node.changed.connect(partial(self._field_edited, node.path))
+        self.load({})
+
+    # -- building -------------------------------------------------------------------------
+
+    def _build_tabs(self) -> None:
+        placed = self._presentation.placed_paths()
+
+        def explicit(path: str) -> bool:
+            return path in placed
+
+        def covered(path: str) -> bool:
+            return any(path == p or path.startswith(p + ".") for p in placed)
+
+        for tab in self._presentation.tabs:
+            if tab.json:
+                page: QWidget = self.json_tab
+            elif tab.rest:
+                page = self._scroll(self._rest_page(tab, covered))
+            else:
+                page = self._scroll(self._tab_page(tab, explicit))
+            page.setObjectName(f"tab:{tab.id}")
+            self.tabs.addTab(page, tab.title)
+            self._tab_defs.append(tab)
+
+    def _scroll(self, content: QWidget) -> QScrollArea:
+        area = QScrollArea()
+        area.setWidgetResizable(True)
+        area.setFrameShape(QFrame.Shape.NoFrame)
+        area.setWidget(content)
+        _align_labels(content)
+        return area
+
+    def _tab_page(self, tab: TabDef, skip: Callable[[str], bool]) -> QWidget:
+        content = QWidget()
+        column = QVBoxLayout(content)
+        column.setSpacing(10)
+        loose: QGroupBox | None = None
+        for item in tab.items:
+            if isinstance(item, Group):
+                box = QGroupBox(item.title)
+                form = new_form(box)
+                for path in item.fields:
+                    node = self._nodes.get(path)
+                    if isinstance(node, ObjectNode):
+                        form.addRow(object_section(node, self._widgets, skip))
+                    elif node is not None:
+                        add_row(form, node)
+                if form.rowCount():
+                    column.addWidget(box)
+                loose = None
+                continue
+            node = self._nodes.get(item)
+            if node is None:  # this server's schema lacks the field
+                continue
+            if isinstance(node, ObjectNode):
+                column.addWidget(object_section(node, self._widgets, skip))
+                loose = None
+            else:
+                if loose is None:
+                    loose = QGroupBox(tab.title)
+                    new_form(loose)
+                    column.addWidget(loose)
+                layout = loose.layout()
+                assert layout is not None
+                add_row(layout, node)  # type: ignore[arg-type]
+        column.addStretch(1)
+        return content
+
+    def _rest_page(self, tab: TabDef, covered: Callable[[str], bool]) -> QWidget:
+        content = QWidget()
+        column = QVBoxLayout(content)
+        column.setSpacing(10)
+        if tab.note:
+            note = QLabel(tab.note)
+            note.setWordWrap(True)
+            note.setStyleSheet("color: palette(mid);")
+            column.addWidget(note)
+        general = QGroupBox("General")
+        general_form = new_form(general)
+        sections: list[QWidget] = []
+        for child in self._root.fields.values():
+            if covered(child.path):
+                continue
+            if isinstance(child, ObjectNode):
+                if any(not covered(n.path) for n in child.walk() if not isinstance(n, ObjectNode)):
+                    sections.append(object_section(child, self._widgets, covered))
+            else:
+                add_row(general_form, child)
+        if general_form.rowCount():
+            column.addWidget(general)
+        for section in sections:
+            column.addWidget(section)
+        if not general_form.rowCount() and not sections:
+            column.addWidget(QLabel("Every field of the schema is on another tab."))
+        column.addStretch(1)
+        return content
+
+    # -- public API -----------------------------------------------------------------------
+
+    def set_users(self, users: list[dict[str, Any]]) -> None:
+        for node in self._nodes.values():
+            if isinstance(node, UserPickerEditor):
+                node.set_users(users)
+
+    def load(self, document: dict[str, Any]) -> None:
+        self._loading = True
+        try:
+            self._baseline = json_copy(document)
+            self._root.set_value(json_copy(document))
+        finally:
+            self._loading = False
+        self._errors = {}
+        self._show_errors()
+        self._json_stale = True
+        self._sync_json_if_shown()
+        self._after_change(user=False)
+
+    def document(self) -> dict[str, Any]:
+        value = self._root.value()
+        return value if isinstance(value, dict) else {}
+
+    def is_dirty(self) -> bool:
+        return not json_equal(self.document(), self._baseline)
+
+    def changed_paths(self) -> list[str]:
+        return changed_paths(self.document(), self._baseline)
+
+    def revert(self) -> None:
+        self.load(self._baseline)
+
+    def validate(self) -> dict[str, list[str]]:
+        errors = self._problems(self.document())
+        self.set_errors(errors)
+        return errors
+
+    def set_errors(self, errors: dict[str, list[str]]) -> None:
+        self._errors = {path: list(messages) for path, messages in errors.items() if messages}
+        self._show_errors()
+
+    def errors(self) -> dict[str, list[str]]:
+        return {path: list(messages) for path, messages in self._errors.items()}
+
+    def focus_field(self, path: str) -> bool:
+        node = self._owner(path)
+        if node is None:
+            self.tabs.setCurrentWidget(self.json_tab)
+            self.json_tab.editor.setFocus(Qt.FocusReason.OtherFocusReason)
+            return False
+        target = self._focus_target(node)
+        if target is None:
+            return False
+        _reveal(target)
+        target.setFocus(Qt.FocusReason.OtherFocusReason)
+        return True
+
+    def field_widget(self, path: str) -> QWidget | None:
+        """The input named `path` (for an object group, its group box)."""
+        node = self._nodes.get(path)
+        if isinstance(node, Editor):
+            return node.focus_target()
+        if isinstance(node, ObjectNode):
+            return node.box
+        return None
+
+    def editor(self, path: str) -> Editor | None:
+        node = self._nodes.get(path)
+        return node if isinstance(node, Editor) else None
+
+    def paths(self) -> list[str]:
+        """Every path the form has an editor for."""
+        return [path for path, node in self._nodes.items() if isinstance(node, Editor)]
+
+    def tab_of(self, path: str) -> int:
+        """The index of the tab that shows `path` (the JSON tab when no other does)."""
+        node = self._owner(path)
+        target = self._focus_target(node) if node is not None else None
+        if target is not None:
+            widget: QWidget | None = target
+            while widget is not None:
+                index = self.tabs.indexOf(widget)
+                if index >= 0:
+                    return index
+                widget = widget.parentWidget()
+        return self.tabs.indexOf(self.json_tab)
+
+    # -- changes --------------------------------------------------------------------------
+
+    def _field_edited(self, path: str) -> None:
+        if self._loading:
+            return
+        stale = [p for p in self._errors if p == path or p.startswith(path + ".")]
+        if stale:
+            for p in stale:
+                del self._errors[p]
+            self._show_errors()
+        self._json_stale = True
+        self._after_change(user=True)
+
+    def _json_edited(self, document: dict[str, Any]) -> None:
+        self._loading = True
+        try:
+            self._root.set_value(json_copy(document))
+        finally:
+            self._loading = False
+        self._after_change(user=True)
+
+    def _after_change(self, user: bool) -> None:
+        document = self.document()
+        self._apply_rules(document)
+        dirty = not json_equal(document, self._baseline)
+        if dirty != self._dirty:
+            self._dirty = dirty
+            self.dirtyChanged.emit(dirty)
+        if user:
+            self.edited.emit()
+
+    def _apply_rules(self, document: dict[str, Any]) -> None:
+        def value_at(path: str) -> Any:
+            current: Any = document
+            for part in path.split("."):
+                if not isinstance(current, dict) or part not in current:
+                    spec = self.spec.find(path)
+                    return spec.default if spec is not None and spec.has_default else None
+                current = current[part]
+            return current
+
+        reasons: dict[str, list[str]] = {}
+        for rule in self._presentation.rules:
+            if rule.holds(value_at):
+                for path in rule.disable:
+                    reasons.setdefault(path, []).append(rule.reason)
+        for path in self._rule_targets:
+            node = self._nodes.get(path)
+            if isinstance(node, Editor):
+                node.set_rule("\n".join(reasons[path]) if path in reasons else None)
+
+    def _tab_changed(self, index: int) -> None:
+        previous = self._previous_tab
+        self._previous_tab = index
+        if self.tabs.widget(previous) is self.json_tab and self.json_tab._timer.isActive():
+            self.json_tab.apply()
+        self._sync_json_if_shown()
+
+    def _sync_json_if_shown(self) -> None:
+        if self.tabs.currentWidget() is self.json_tab and self._json_stale:
+            self.json_tab.set_document(self.document())
+            self._json_stale = False
+
+    # -- errors ---------------------------------------------------------------------------
+
+    def _problems(self, document: dict[str, Any]) -> dict[str, list[str]]:
+        result = validate(self._registry, self._presentation.schema, document)
+        return {
+            path: [str(body.get("message", code)) for code, body in codes.items()]
+            for path, codes in result.errors.items()
+        }
+
+    def _owner(self, path: str) -> Node | None:
+        current = path
+        while current:
+            node = self._nodes.get(current)
+            if node is not None:
+                return node
+            current = current.rpartition(".")[0]
+        return None
+
+    def _focus_target(self, node: Node) -> QWidget | None:
+        if isinstance(node, Editor):
+            return node.focus_target()
+        if node.box is not None:
+            return node.box
+        for child in node.walk():
+            if isinstance(child, Editor):
+                return child.focus_target()
+        return None
+
+    def _show_errors(self) -> None:
+        per_node: dict[int, list[str]] = {}
+        counts = [0] * self.tabs.count()
+        items: list[tuple[str, str]] = []
+        for path, messages in self._errors.items():
+            node = self._owner(path)
+            tab_index = self.tab_of(path)
+            counts[tab_index] += len(messages)
+            tab_title = self._tab_defs[tab_index].title
+            if node is None:
+                where = f"{tab_title} › {path}"
+            else:
+                rest = path[len(node.path) + 1 :] if path != node.path else ""
+                per_node.setdefault(id(node), []).extend(
+                    f"{rest}: {m}" if rest else m for m in messages
+                )
+                where = f"{tab_title} › {node.title}" + (f" ({rest})" if rest else "")
+            items.extend((path, f"{where}: {message}") for message in messages)
+        for node in self._nodes.values():
+            node.set_errors(per_node.get(id(node), []))
+        for index, tab in enumerate(self._tab_defs):
+            count = counts[index]
+            self.tabs.setTabText(index, f"{tab.title} ({count})" if count else tab.title)
+            self.tabs.setTabIcon(index, self._badge if count else QIcon())
+            self.tabs.setTabToolTip(
+                index, f"{count} problem{'s' * (count != 1)} on this tab" if count else ""
+            )
+        self.summary.set_items(items)
+
+
+def _reveal(widget: QWidget) -> None:
+    """Make the tabs (outer and inner) holding `widget` current and scroll it into view."""
+    child: QWidget = widget
+    parent = widget.parentWidget()
+    while parent is not None:
+        grand = parent.parentWidget()
+        if isinstance(parent, QStackedWidget) and isinstance(grand, QTabWidget):
+            grand.setCurrentWidget(child)
+        if isinstance(parent, QScrollArea):
+            pass
+        child, parent = parent, grand
+    ancestor = widget.parentWidget()
+    while ancestor is not None:
+        if isinstance(ancestor, QScrollArea):
+            ancestor.ensureWidgetVisible(widget)
+        ancestor = ancestor.parentWidget()
+
+
+def _align_labels(content: QWidget) -> None:
+    """One label width per tab, so rows of different group boxes line up."""
+    labels = content.findChildren(FieldLabel)
+    if labels:
+        width = max(label.sizeHint().width() for label in labels)
+        for label in labels:
+            label.setMinimumWidth(width)
