@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+import sys
 from typing import TYPE_CHECKING, Any
 
 from kazoodesk.simulator.devices import credentials_key
@@ -30,58 +30,84 @@ def _object(value: Any) -> dict[str, Any]:
 
 class DeviceDirectory:
     """The registrar's view of the store: devices by (realm, username) and by `sip.ip`,
-    realms by account. Answers are cached in memory until the next commit."""
+    realms by account. Answers are cached in memory until the next commit (a write anywhere
+    drops them all, so an edit is seen at once); the cache is bounded too, so REGISTERs for
+    ever new usernames cannot grow it without limit.
+
+    A lookup that misses the cache costs one or two indexed reads: the realm's accounts and
+    whether any device has this realm of its own are cached per realm, so a username in an
+    account's realm is one view row and one document away."""
+
+    MAX_CACHED = 250_000  # entries; past this the cache starts over (about 25 MB at most)
 
     def __init__(self, sim: Simulator) -> None:
         self._sim = sim
-        self._cache: dict[tuple[str, str], Any] = {}
+        self._users: dict[tuple[str, str], DeviceCredentials | None] = {}
+        self._realms: dict[str, tuple[tuple[str, ...], bool]] = {}
+        self._ips: dict[str, DeviceCredentials | None] = {}
         self._generation = 0
         sim.store.on_commit(self._forget)
 
     def _forget(self, touched: list[tuple[str, str]]) -> None:
+        """On the writer thread, before the writer is answered: drop every answer."""
         if touched:
             self._generation += 1
-            self._cache.clear()
+            self._users.clear()
+            self._realms.clear()
+            self._ips.clear()
 
-    def _cached(self, key: tuple[str, str], compute: Callable[[], Any]) -> Any:
-        found = self._cache.get(key, _MISSING)
-        if found is not _MISSING:
-            return found
-        generation = self._generation
-        value = compute()
-        if generation == self._generation:  # a commit during the read: keep nothing
-            self._cache[key] = value
-        return value
+    def _keep(self, cache: dict[Any, Any], key: Any, value: Any, generation: int) -> None:
+        if generation != self._generation:  # a commit during the read: keep nothing
+            return
+        if len(cache) >= self.MAX_CACHED:
+            cache.clear()
+        cache[key] = value
 
     def lookup(self, realm: str, username: str) -> DeviceCredentials | None:
-        result: DeviceCredentials | None = self._cached(
-            ("user", f"{realm} {username}"), lambda: self._find(realm, username)
-        )
-        return result
+        key = (realm, username)
+        found = self._users.get(key, _MISSING)
+        if found is not _MISSING:
+            return found  # type: ignore[return-value]
+        generation = self._generation
+        device = self._find(realm, username)
+        self._keep(self._users, key, device, generation)
+        return device
 
     def realm_known(self, realm: str) -> bool:
-        known: bool = self._cached(("realm", realm), lambda: self._realm_known(realm))
-        return known
-
-    def _realm_known(self, realm: str) -> bool:
-        """An account's realm, or one a device has of its own (`sip.realm`)."""
-        if self._sim.accounts.by_realm(realm):
-            return True
-        return bool(self._sim.store.reader.lookup("sip_realm", realm))
+        accounts, own = self._realm(realm)
+        return bool(accounts) or own
 
     def lookup_ip(self, source_ip: str) -> DeviceCredentials | None:
-        result: DeviceCredentials | None = self._cached(
-            ("ip", source_ip), lambda: self._first("sip_ip", source_ip, None)
-        )
-        return result
+        found = self._ips.get(source_ip, _MISSING)
+        if found is not _MISSING:
+            return found  # type: ignore[return-value]
+        generation = self._generation
+        device = self._first("sip_ip", source_ip, None)
+        self._keep(self._ips, source_ip, device, generation)
+        return device
+
+    def _realm(self, realm: str) -> tuple[tuple[str, ...], bool]:
+        """The ids of the accounts with this realm, and whether a device has it as a realm
+        of its own (`sip.realm`)."""
+        found = self._realms.get(realm)
+        if found is not None:
+            return found
+        generation = self._generation
+        accounts = tuple(sys.intern(a["_id"]) for a in self._sim.accounts.by_realm(realm))
+        own = bool(self._sim.store.reader.lookup("sip_realm", realm))
+        value = (accounts, own)
+        self._keep(self._realms, sys.intern(realm), value, generation)
+        return value
 
     def _find(self, realm: str, username: str) -> DeviceCredentials | None:
         # a device with a realm of its own (`sip_auth`), else the realm's account's device
-        found = self._first("sip_auth", credentials_key(username, realm), realm)
-        if found is not None:
-            return found
-        for account in self._sim.accounts.by_realm(realm):
-            found = self._first("sip_credentials", username.lower(), realm, account["_id"])
+        accounts, own = self._realm(realm)
+        if own:
+            found = self._first("sip_auth", credentials_key(username, realm), realm)
+            if found is not None:
+                return found
+        for account_id in accounts:
+            found = self._first("sip_credentials", username.lower(), realm, account_id)
             if found is not None:
                 return found
         return None
@@ -105,16 +131,20 @@ class DeviceDirectory:
             doc.get("enabled", True) is not False and account.get("enabled", True) is not False
         )
         owner = doc.get("owner_id")
+        ip = sip.get("ip")
+        home = realm or str(sip.get("realm") or account.get("realm") or "")
+        # shared strings: a cached device costs its id and password, not another copy of
+        # its account id and realm
         return DeviceCredentials(
             device_id=doc["_id"],
-            account_id=account_id,
-            realm=(realm or str(sip.get("realm") or account.get("realm") or "")).lower(),
+            account_id=sys.intern(account_id),
+            realm=sys.intern(home.lower()),
             username=str(sip.get("username") or ""),
             password=str(sip.get("password") or ""),
             enabled=enabled,
             method="ip" if sip.get("method") == "ip" else "password",
             owner_id=owner if isinstance(owner, str) and owner else None,
-            ip=sip.get("ip") if isinstance(sip.get("ip"), str) else None,
+            ip=ip if isinstance(ip, str) else None,
         )
 
 
@@ -150,6 +180,8 @@ def build_registrar(sim: Simulator, secret: bytes) -> Registrar:
     directory = DeviceDirectory(sim)
 
     def on_change(event: RegistrarEvent) -> None:
+        if not len(sim.events):  # nobody listens: the bus would build the events and drop them
+            return
         account_id = event.device.account_id if event.device is not None else None
         if account_id is None:
             accounts = sim.accounts.by_realm(event.realm)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol, cast
@@ -70,33 +71,117 @@ class TcpLimits:
     idle_timeout_s: float = 900.0
 
 
-class UdpEndpoint(asyncio.DatagramProtocol):
-    """The UDP socket: every datagram that is not a keepalive goes to the handler."""
+class UdpEndpoint:
+    """The UDP socket: every datagram that is not a keepalive goes to the handler.
+
+    On a selector loop (and uvloop) the socket is read with `add_reader`: each wakeup drains
+    up to `READ_BATCH` datagrams, so under load one poll and one callback serve many
+    requests instead of one each, and answers go straight to `sendto` (queued only while
+    the kernel's send buffer is full, boundedly). Where `add_reader` is missing (Windows'
+    proactor loop) the socket is an ordinary asyncio datagram endpoint."""
 
     name = "UDP"
     reliable = False
+    READ_BATCH = 64
+    MAX_QUEUED = 2048  # answers waiting for the send buffer; beyond that they are dropped
 
     def __init__(self, handler: Handler, limits: Limits = DEFAULT_LIMITS) -> None:
         self._handler = handler
         self._limits = limits
-        self._transport: asyncio.DatagramTransport | None = None
+        self._sock: socket.socket | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._queued: deque[tuple[bytes, Addr]] = deque()
+        self._fallback: asyncio.DatagramTransport | None = None
+        self._address: Addr = ("", 0)
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self._transport = cast(asyncio.DatagramTransport, transport)
+    async def open(self, host: str, port: int) -> None:
+        loop = asyncio.get_running_loop()
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_DGRAM)
+        try:
+            sock.bind((host, port))
+            sock.setblocking(False)
+            _grow_buffers(sock)
+            self._address = _peer(sock.getsockname())
+            try:
+                loop.add_reader(sock.fileno(), self._read_ready)
+            except NotImplementedError:
+                self._fallback, _ = await loop.create_datagram_endpoint(
+                    lambda: _Datagrams(self), sock=sock
+                )
+        except BaseException:
+            sock.close()
+            raise
+        self._sock, self._loop = sock, loop
+
+    # -- receiving -----------------------------------------------------------------------
+
+    def _read_ready(self) -> None:
+        sock = self._sock
+        if sock is None:
+            return
+        recvfrom = sock.recvfrom
+        for _ in range(self.READ_BATCH):
+            try:
+                data, addr = recvfrom(65536)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:  # ICMP unreachable after a send, mostly
+                if self._sock is None:  # closed by a handler
+                    return
+                log.debug("UDP socket error: %s", exc)
+                continue
+            self.datagram_received(data, addr)
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         try:
             if len(data) > self._limits.max_message_bytes or is_keepalive(data):
                 return
             self._handler(data, _peer(addr), self)
-        except Exception:  # noqa: BLE001 - nothing may escape a protocol callback
+        except Exception:  # noqa: BLE001 - nothing may escape a socket callback
             log.debug("UDP datagram from %s not handled: %s", addr, preview(data), exc_info=True)
 
-    def error_received(self, exc: Exception) -> None:
-        log.debug("UDP socket error: %s", exc)  # ICMP unreachable after a send, mostly
+    # -- sending -------------------------------------------------------------------------
 
     def send(self, data: bytes, addr: Addr) -> bool:
-        transport = self._transport
+        if self._fallback is not None:
+            return self._fallback_send(data, addr)
+        sock = self._sock
+        if sock is None:
+            return False
+        if not self._queued:
+            try:
+                sock.sendto(data, addr)
+                return True
+            except (BlockingIOError, InterruptedError):
+                assert self._loop is not None
+                self._loop.add_writer(sock.fileno(), self._write_ready)
+            except (OSError, ValueError, TypeError, OverflowError):
+                log.debug("UDP send to %s failed", addr, exc_info=True)
+                return False
+        if len(self._queued) >= self.MAX_QUEUED:
+            log.debug("UDP send queue full; answer to %s dropped", addr)
+            return False
+        self._queued.append((data, addr))
+        return True
+
+    def _write_ready(self) -> None:
+        sock = self._sock
+        queued = self._queued
+        while sock is not None and queued:
+            data, addr = queued[0]
+            try:
+                sock.sendto(data, addr)
+            except (BlockingIOError, InterruptedError):
+                return
+            except (OSError, ValueError, TypeError, OverflowError):
+                log.debug("UDP send to %s failed", addr, exc_info=True)
+            queued.popleft()
+        if sock is not None and self._loop is not None:
+            self._loop.remove_writer(sock.fileno())
+
+    def _fallback_send(self, data: bytes, addr: Addr) -> bool:
+        transport = self._fallback
         if transport is None or transport.is_closing():
             return False
         try:
@@ -106,14 +191,36 @@ class UdpEndpoint(asyncio.DatagramProtocol):
             return False
         return True
 
+    # -- lifetime ------------------------------------------------------------------------
+
     @property
     def address(self) -> Addr:
-        assert self._transport is not None
-        return _peer(self._transport.get_extra_info("sockname"))
+        return self._address
 
     def close(self) -> None:
-        if self._transport is not None:
-            self._transport.close()
+        sock, self._sock = self._sock, None
+        self._queued.clear()
+        if self._fallback is not None:
+            self._fallback.close()
+            return
+        if sock is not None:
+            if self._loop is not None and not self._loop.is_closed():
+                self._loop.remove_reader(sock.fileno())
+                self._loop.remove_writer(sock.fileno())
+            sock.close()
+
+
+class _Datagrams(asyncio.DatagramProtocol):
+    """The fallback's protocol: datagrams to the endpoint, one per callback."""
+
+    def __init__(self, endpoint: UdpEndpoint) -> None:
+        self._endpoint = endpoint
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        self._endpoint.datagram_received(data, addr)
+
+    def error_received(self, exc: Exception) -> None:
+        log.debug("UDP socket error: %s", exc)
 
 
 class TcpConnection(asyncio.Protocol):
@@ -297,12 +404,9 @@ class Listeners:
     async def start(
         self, host: str = "127.0.0.1", udp_port: int = 5060, tcp_port: int | None = None
     ) -> None:
-        loop = asyncio.get_running_loop()
-        _, endpoint = await loop.create_datagram_endpoint(
-            lambda: UdpEndpoint(self._handler, self._limits), local_addr=(host, udp_port)
-        )
+        endpoint = UdpEndpoint(self._handler, self._limits)
+        await endpoint.open(host, udp_port)
         self.udp = endpoint
-        _grow_buffers(endpoint)
         tcp = TcpListener(self._handler, self._limits)
         wanted = self.udp.address[1] if tcp_port is None else tcp_port
         try:
@@ -337,13 +441,9 @@ class Listeners:
             await self.tcp.close()
 
 
-def _grow_buffers(endpoint: UdpEndpoint, size: int = 4 * 1024 * 1024) -> None:
+def _grow_buffers(sock: socket.socket, size: int = 4 * 1024 * 1024) -> None:
     """A larger receive buffer absorbs bursts (sipp at thousands of calls/s); the kernel
     caps it at net.core.rmem_max, which is fine."""
-    transport = endpoint._transport
-    sock = transport.get_extra_info("socket") if transport is not None else None
-    if sock is None:
-        return
     for option in (socket.SO_RCVBUF, socket.SO_SNDBUF):
         try:
             sock.setsockopt(socket.SOL_SOCKET, option, size)
