@@ -93,6 +93,7 @@ class Editor(QWidget):
         self._loaded: Any = MISSING
         self._loading = False
         self._rule_reason: str | None = None
+        self._errors: list[str] = []
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.setSpacing(2)
@@ -182,11 +183,12 @@ class Editor(QWidget):
         return self._rule_reason
 
     def set_errors(self, messages: list[str]) -> None:
+        self._errors = list(messages)
         self.error.setText("\n".join(messages))
         self.error.setVisible(bool(messages))
 
     def errors(self) -> list[str]:
-        return self.error.text().splitlines() if self.error.isVisible() else []
+        return list(self._errors)
 
     def placeholder(self) -> str:
         if self.options.placeholder:
