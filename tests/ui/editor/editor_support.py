@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
 from PySide6.QtWidgets import QWidget
 
 from kazoodesk.resources import resource_path
@@ -36,13 +35,8 @@ def demo_device(name_part: str) -> dict[str, Any]:
     return next(d for d in demo_devices() if name_part in d["name"])
 
 
-@pytest.fixture(scope="session")
-def registry() -> SchemaRegistry:
-    return SchemaRegistry.load()
-
-
-@pytest.fixture
-def form(qtbot: Any, registry: SchemaRegistry) -> DeviceForm:
+def make_form(qtbot: Any, registry: SchemaRegistry) -> DeviceForm:
+    """A form the size of an editor pane, with the demo users in its owner picker."""
     widget = DeviceForm(registry)
     qtbot.addWidget(widget)
     widget.resize(1000, 760)
@@ -69,3 +63,22 @@ def tab_titles(form: DeviceForm) -> list[str]:
 def tab_index(form: DeviceForm, title: str) -> int:
     titles = [form.tabs.tabText(i).split(" (")[0] for i in range(form.tabs.count())]
     return titles.index(title)
+
+
+_hosts: list[QWidget] = []
+
+
+def show(form: DeviceForm, qtbot: Any) -> QWidget:
+    """Show the form inside a plain window, as the app embeds it. (A top-level form with a
+    layout makes the offscreen platform warn "does not support propagateSizeHints()" whenever
+    its minimum size changes, and Qt warnings fail tests.)"""
+    host = QWidget()
+    qtbot.addWidget(host)
+    _hosts.append(host)  # qtbot holds widgets weakly; the form must not vanish with its host
+    form.setParent(host)
+    host.resize(form.size())
+    form.setGeometry(0, 0, form.width(), form.height())
+    host.show()
+    qtbot.waitExposed(host)
+    host.activateWindow()
+    return host

@@ -9,14 +9,14 @@ import time
 from typing import Any
 
 import pytest
-from editor_support import (  # noqa: F401
+from editor_support import (
     OUTPUT,
     demo_device,
     demo_devices,
     editor,
     field,
-    form,
-    registry,
+    make_form,
+    show,
     tab_index,
     tab_titles,
 )
@@ -48,6 +48,16 @@ TABS = [
     "Advanced",
     "JSON",
 ]
+
+
+@pytest.fixture(scope="module")
+def registry() -> SchemaRegistry:
+    return SchemaRegistry.load()
+
+
+@pytest.fixture
+def form(qtbot: Any, registry: SchemaRegistry) -> DeviceForm:
+    return make_form(qtbot, registry)
 
 
 def test_tabs_in_order_and_each_has_fields(form: DeviceForm) -> None:
@@ -112,7 +122,9 @@ def test_served_registry_builds_the_same_form(qtbot: Any, registry: SchemaRegist
     for widget in (served, bundled):
         qtbot.addWidget(widget)
     assert served.paths() == bundled.paths()
-    assert [served.tab_of(p) for p in served.paths()] == [bundled.tab_of(p) for p in bundled.paths()]
+    assert [served.tab_of(p) for p in served.paths()] == [
+        bundled.tab_of(p) for p in bundled.paths()
+    ]
     device = demo_device(BOB)
     served.load(device)
     assert served.document() == device
@@ -214,8 +226,7 @@ def test_unknown_keys_are_kept(form: DeviceForm, qtbot: Any) -> None:
 
 def test_set_errors_places_messages_badges_and_summary(form: DeviceForm, qtbot: Any) -> None:
     form.load(demo_device("Reception"))
-    form.show()
-    qtbot.waitExposed(form)
+    show(form, qtbot)
     form.set_errors(
         {
             "sip.username": ["SIP credentials already in use"],
@@ -243,7 +254,6 @@ def test_set_errors_places_messages_badges_and_summary(form: DeviceForm, qtbot: 
     summary.itemClicked.emit(summary.item(0))
     assert form.tabs.currentIndex() == tab_index(form, "SIP")
     username = field(form, "sip.username")
-    form.activateWindow()
     qtbot.waitUntil(username.hasFocus)
 
     # editing the field clears its error and the tab's badge
@@ -254,9 +264,7 @@ def test_set_errors_places_messages_badges_and_summary(form: DeviceForm, qtbot: 
 
 
 def test_focus_field_switches_inner_tabs(form: DeviceForm, qtbot: Any) -> None:
-    form.show()
-    qtbot.waitExposed(form)
-    form.activateWindow()
+    show(form, qtbot)
     assert form.focus_field("call_recording.outbound.onnet.format")
     target = field(form, "call_recording.outbound.onnet.format")
     assert form.tabs.currentIndex() == tab_index(form, "Features")
@@ -372,7 +380,9 @@ def test_demo_devices_load_fast_and_round_trip(form: DeviceForm) -> None:
         assert form.document() == device, device["name"]
         assert not form.is_dirty() and form.changed_paths() == []
     worst = max(timings)
-    print(f"\nload(): worst {worst * 1000:.1f} ms, mean {sum(timings) / len(timings) * 1000:.1f} ms")
+    print(
+        f"\nload(): worst {worst * 1000:.1f} ms, mean {sum(timings) / len(timings) * 1000:.1f} ms"
+    )
     assert worst <= 0.150
 
 
@@ -393,8 +403,7 @@ def _save(widget: QWidget, name: str) -> None:
 @pytest.mark.parametrize("device_name", [BOB])
 def test_screenshots_of_every_tab(form: DeviceForm, qtbot: Any, device_name: str) -> None:
     form.load(demo_device(device_name))
-    form.show()
-    qtbot.waitExposed(form)
+    show(form, qtbot)
     for index in range(form.tabs.count()):
         form.tabs.setCurrentIndex(index)
         QApplication.processEvents()

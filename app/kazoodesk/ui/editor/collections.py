@@ -58,7 +58,7 @@ class _CollectionEditor(Editor):
         self.name(self.view)
         column.addWidget(self.view)
         column.addStretch(1)
-        self.body.addLayout(column)
+        self.body.addLayout(column, 3)
         self.buttons = QVBoxLayout()
         self.buttons.setSpacing(2)
         self.buttons.addSpacing(self.caption.sizeHint().height())
@@ -100,8 +100,11 @@ class _CollectionEditor(Editor):
         text = "Not set"
         if self.spec.has_default:
             default = self.spec.default
-            shown = ", ".join(map(json_text, default)) if isinstance(default, list) else default
-            text += f" (default: {shown or 'none'})"
+            if isinstance(default, list):
+                shown = ", ".join(map(json_text, default)) or "none"
+            else:
+                shown = json_text(default) if default not in ({}, "") else "empty"
+            text += f" (default: {shown})"
         return text
 
 
@@ -364,7 +367,7 @@ class MapEditor(_CollectionEditor):
         header.setStretchLastSection(True)
         header.setMinimumSectionSize(80)
         for column in range(self.model.columnCount() - 1):
-            view.setColumnWidth(column, 200 if column == 0 else 160)
+            view.setColumnWidth(column, 150 if column == 0 else 130)
         for signal in (self.model.dataChanged, self.model.rowsInserted, self.model.rowsRemoved):
             signal.connect(lambda *_: self._touched())
         self._button("Add", f"Add a row to {title}", self._add)

@@ -99,7 +99,6 @@ class ErrorSummary(QFrame):
         self.list = QListWidget(self)
         self.list.setObjectName("errors:list")
         self.list.setAccessibleName("Errors")
-        self.list.setMaximumHeight(96)
         self.list.setStyleSheet("QListWidget { background: transparent; border: none; }")
         self.list.itemClicked.connect(self._clicked)
         self.list.itemActivated.connect(self._clicked)
@@ -114,6 +113,8 @@ class ErrorSummary(QFrame):
             item.setToolTip(f"Go to {path}")
             self.list.addItem(item)
         count = len(items)
+        rows = min(count, 5)
+        self.list.setFixedHeight(rows * (self.list.fontMetrics().height() + 4) + 6)
         self.header.setText(
             f"{count} problem{'s' * (count != 1)} to fix. Click one to go to its field."
         )
