@@ -1,5 +1,1 @@
 """The schema-driven device editor."""
-
-from kazoodesk.ui.editor._none_guard import guard_none
-
-guard_none()
