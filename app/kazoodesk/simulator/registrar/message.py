@@ -128,6 +128,23 @@ def skip_keepalives(buffer: bytes | bytearray) -> int:
     return len(buffer) - len(buffer.lstrip(b"\r\n"))
 
 
+# Header names as written -> their canonical form, for the names seen most (a dict lookup per
+# line instead of strip, lower and the compact-form table); bounded, as names are input.
+_NAMES: dict[str, str] = {}
+_MAX_NAMES = 512
+
+
+def _header_name(written: str) -> str:
+    """The lower-case long form of a header name as written before its colon."""
+    name = written.rstrip().lower()
+    if not name:
+        raise SipParseError("malformed header line")
+    name = COMPACT_FORMS.get(name, name)
+    if len(_NAMES) < _MAX_NAMES:
+        _NAMES[written] = name
+    return name
+
+
 def parse_message(data: bytes, limits: Limits = DEFAULT_LIMITS) -> SipMessage:
     """One message from a datagram (or a frame cut by `next_frame`); see `SipParseError`."""
     if len(data) > limits.max_message_bytes:
@@ -139,7 +156,7 @@ def parse_message(data: bytes, limits: Limits = DEFAULT_LIMITS) -> SipMessage:
     text = data[start:end].decode("utf-8", "surrogateescape")
     if "\r" in text:  # CRLF -> LF; a stray CR becomes a space so it never reaches the output
         text = text.replace("\r\n", "\n").replace("\r", " ")
-    if "\n " in text or "\n\t" in text:  # folded lines (RFC 3261 §7.3.1) become one
+    if _FOLDING.search(text):  # folded lines (RFC 3261 §7.3.1) become one
         text = _FOLDING.sub(" ", text)
     lines = text.split("\n")
     if len(lines) > limits.max_headers + 1:
@@ -163,13 +180,14 @@ def parse_message(data: bytes, limits: Limits = DEFAULT_LIMITS) -> SipMessage:
         method, uri, version = parts[0], parts[1], parts[2].upper()
 
     headers: dict[str, list[str]] = {}
-    compact = COMPACT_FORMS.get
+    known = _NAMES.get
     for line in itertools.islice(lines, 1, None):
-        name, colon, value = line.partition(":")
-        name = name.rstrip().lower()
-        if not colon or not name:
-            raise SipParseError("malformed header line")
-        name = compact(name, name)
+        written, colon, value = line.partition(":")
+        name = known(written)
+        if name is None:
+            if not colon:
+                raise SipParseError("malformed header line")
+            name = _header_name(written)
         values = headers.get(name)
         if values is None:
             headers[name] = [value.strip()]
@@ -177,7 +195,8 @@ def parse_message(data: bytes, limits: Limits = DEFAULT_LIMITS) -> SipMessage:
             values.append(value.strip())
 
     for required in REQUIRED_HEADERS:
-        if not headers.get(required) or not headers[required][0]:
+        values = headers.get(required)
+        if not values or not values[0]:
             raise SipParseError(f"missing {spelling(required)}")
     top = headers["via"][0]
     vias = split_values(top, angles=False) if "," in top else [top]

@@ -198,7 +198,7 @@ class Registrar:
                 return self._respond(msg, addr, self.settings.unknown_realm_status)
             decision = self._auth.check(msg, req, addr[0], now)
         if decision.device is None:
-            return self._refused(msg, addr, req, decision, now)
+            return self._refused(msg, addr, req, decision, now, link)
         req.device_id = decision.device.device_id
         result = self._retransmitted(req, self.table.apply(req, now))
         if result.ok:
@@ -206,8 +206,18 @@ class Registrar:
         return self._result_response(msg, addr, result, now)
 
     def _refused(
-        self, msg: SipMessage, addr: Addr, req: RegisterRequest, decision: AuthDecision, now: float
+        self,
+        msg: SipMessage,
+        addr: Addr,
+        req: RegisterRequest,
+        decision: AuthDecision,
+        now: float,
+        link: Link,
     ) -> bytes | None:
+        """The answer to a REGISTER that authenticates as nobody. A plain challenge (no
+        credentials, or a nonce not ours) is sent statelessly, as Kamailio's registrar and
+        RFC 3261 §8.2.7 do: a retransmission gets a fresh nonce, and either nonce works. It
+        keeps the transaction cache for answers that a second processing would change."""
         if decision.failure is not None and self._on_change is not None:
             self._emit(RegistrarEvent(
                 EventKind.AUTH_FAILED, req.realm, req.username, addr, req.transport, now,
@@ -216,7 +226,11 @@ class Registrar:
         if decision.status == 0:
             return None
         headers = [("WWW-Authenticate", decision.challenge)] if decision.challenge else []
-        return self._respond(msg, addr, decision.status, decision.reason, headers)
+        response = self._respond(msg, addr, decision.status, decision.reason, headers)
+        if decision.status == 401 and decision.failure is None:
+            link.send(response, addr)
+            return None
+        return response
 
     @staticmethod
     def _retransmitted(req: RegisterRequest, result: RegisterResult) -> RegisterResult:
