@@ -147,8 +147,7 @@ class DeviceListView(QWidget):
 
     def selected_ids(self) -> list[str]:
         """Ids of the selected (and shown) devices, top to bottom."""
-        rows = sorted(index.row() for index in self.table.selectionModel().selectedRows())
-        return [self.model.device_id(self.model.index(row, 0)) for row in rows]
+        return self.model.ids_at(self._selected_rows())
 
     def select_ids(self, ids: Iterable[str]) -> None:
         """Select these devices (those hidden now get selected when a filter shows them) and
@@ -383,7 +382,7 @@ class DeviceListView(QWidget):
 
     def _model_changed(self) -> None:
         self._relayout = False
-        if self._sticky:
+        if len(self._sticky) > len(self._selected_rows()):
             self._restoring = True
             try:
                 self._select_sticky(make_current=False)
@@ -398,14 +397,20 @@ class DeviceListView(QWidget):
             self._sticky = self.selected_ids()
         self._emit_selection()
 
+    def _selected_rows(self) -> list[int]:
+        # from the ranges: selectedRows() would wrap an index per row, slow for thousands
+        rows: set[int] = set()
+        selection = self.table.selectionModel().selection()
+        for at in range(selection.count()):
+            selected = selection.at(at)
+            rows.update(range(selected.top(), selected.bottom() + 1))
+        return sorted(rows)
+
     def _select_sticky(self, make_current: bool) -> None:
         """Select the shown sticky ids that are not selected (rows in contiguous ranges)."""
         selection_model = self.table.selectionModel()
-        rows = sorted(
-            r
-            for r in (self.model.row_for_id(i) for i in self._sticky)
-            if r >= 0 and not selection_model.isRowSelected(r, QModelIndex())
-        )
+        selected = set(self._selected_rows())
+        rows = [r for r in self.model.rows_for_ids(self._sticky) if r not in selected]
         if not rows:
             return
         selection = QItemSelection()

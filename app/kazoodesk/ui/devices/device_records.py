@@ -2,21 +2,35 @@
 and sort key, the filters as list comprehensions, and sorted merging.
 
 Everything here is written for 100,000 devices: per-device work happens once when a row
-arrives; a keystroke or a filter change is a few list comprehensions over plain attributes.
+arrives; a keystroke or a filter change is a few list comprehensions. Details that matter at
+that size, each measured with bench/gui_list.py:
+
+* a search reads a plain list of haystack strings kept beside the list of devices and keeps
+  both with `itertools.compress`: touching every device object as well costs twice the time;
+* those strings are copied next to each other in memory, in list order (`compact_haystacks`):
+  scanning strings scattered over the heap is three times slower;
+* haystacks and search terms are folded to one-byte strings where possible (typographic
+  dashes and quotes become ASCII): `term in haystack` with a one-byte term and a two-byte
+  haystack allocates on every test, ten times slower;
+* a device is one object the garbage collector tracks (no row dict, no lists), since a full
+  collection walks every tracked object and its pause grows with them.
 """
 
 from __future__ import annotations
 
 import bisect
 import itertools
+import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum
+from itertools import compress
 from operator import attrgetter
 from typing import Any
 
 from kazoodesk.ui.devices.device_types import (
+    DEVICE_TYPES,
     Status,
     can_register,
     device_type_of,
@@ -42,7 +56,36 @@ class Column(IntEnum):
 UNASSIGNED = "-unassigned-"
 
 _DIGIT_RUN = re.compile(r"\d+")
+_HEX = re.compile(r"[0-9a-f]+")
+_ID_TERM_MIN = 6
 by_sort_key = attrgetter("sort_key")
+_FOLD = str.maketrans(
+    {
+        "\u2010": "-",
+        "\u2011": "-",
+        "\u2012": "-",
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2212": "-",
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u2026": "...",
+        "\u2009": " ",
+        "\u202f": " ",
+        "\x00": " ",  # compact_haystacks joins on it
+    }
+)
+# what a listing row holds besides the fields the list reads
+_READ = frozenset({"id", "name", "device_type", "username", "mac_address", "owner_id", "enabled"})
+_NO_FLAGS: dict[str, Any] = {"flags": []}
+_NO_FLAGS_JSON = json.dumps(_NO_FLAGS, separators=(",", ":"))
+
+
+def fold(text: str) -> str:
+    """Lowercase, with typographic dashes, quotes and spaces made ASCII."""
+    return text.translate(_FOLD).lower()
 
 
 def natural_key(text: str) -> str:
@@ -57,12 +100,37 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
+@dataclass
+class OwnerIndex:
+    """The account's users: display names, logins and name sort keys."""
+
+    names: dict[str, str] = field(default_factory=dict)
+    usernames: dict[str, str] = field(default_factory=dict)
+    sort_keys: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, users: Iterable[Mapping[str, Any]]) -> OwnerIndex:
+        index = cls()
+        for user in users:
+            user_id = _text(user.get("id"))
+            if not user_id:
+                continue
+            full = " ".join(
+                p for p in (_text(user.get("first_name")), _text(user.get("last_name"))) if p
+            )
+            username = _text(user.get("username"))
+            name = full or username or user_id
+            index.names[user_id] = name
+            index.usernames[user_id] = username
+            index.sort_keys[user_id] = natural_key(name)
+        return index
+
+
 class DeviceRecord:
     """One listing row (kazoo-api.md §5.1) and what filters and sorts read from it."""
 
     __slots__ = (
         "device_id",
-        "row",
         "name",
         "device_type",
         "username",
@@ -70,6 +138,7 @@ class DeviceRecord:
         "mac",
         "owner_id",
         "enabled",
+        "extra",
         "registrable",
         "status",
         "name_key",
@@ -77,36 +146,62 @@ class DeviceRecord:
         "sort_key",
     )
 
-    def __init__(self, row: Mapping[str, Any], registered: set[str] | None) -> None:
-        self.sort_key = ""
+    def __init__(
+        self, row: Mapping[str, Any], registered: set[str] | None, owners: OwnerIndex
+    ) -> None:
+        self.sort_key: str | int = ""
         self.status = Status.UNKNOWN
-        self.update(row, registered)
+        self.update(row, registered, owners)
 
-    def update(self, row: Mapping[str, Any], registered: set[str] | None) -> None:
+    def update(
+        self, row: Mapping[str, Any], registered: set[str] | None, owners: OwnerIndex
+    ) -> None:
         self.device_id = str(row["id"])
-        self.row = dict(row)
         self.name = _text(row.get("name"))
-        self.device_type = device_type_of(self.row)
+        self.device_type = device_type_of(row)
         self.username = _text(row.get("username"))
         self.stored_mac = _text(row.get("mac_address"))
         self.mac = format_mac(self.stored_mac)
         self.owner_id = _text(row.get("owner_id"))
         self.enabled = row.get("enabled", True) is not False
+        # the rest (flags, call_recording...) as JSON text: untracked by the garbage collector
+        rest = {k: v for k, v in row.items() if k not in _READ}
+        if not rest:
+            self.extra = ""
+        elif rest == _NO_FLAGS:
+            self.extra = _NO_FLAGS_JSON  # the common case, shared
+        else:
+            self.extra = json.dumps(rest, separators=(",", ":"))
         self.registrable = can_register(self.device_type, self.username)
         self.set_status(registered)
         self.name_key = natural_key(self.name)
-        # owner names are searched separately (OwnerIndex), so loading users costs nothing here
-        self.haystack = "\n".join(
-            (
-                self.name,
-                type_label(self.device_type),
-                self.device_type,
-                self.username,
-                self.mac,
-                mac_digits(self.stored_mac),
-                self.device_id,
-            )
-        ).lower()
+        self.set_haystack(owners)
+
+    def set_haystack(self, owners: OwnerIndex) -> None:
+        """The folded text a search looks in: every text column (the MAC as bare digits, so
+        `_mask` matches it typed with or without separators), and the owner's login."""
+        label = type_label(self.device_type)
+        parts = [self.name, label, self.username, mac_digits(self.stored_mac)]
+        if label.lower() != self.device_type:
+            parts.append(self.device_type)
+        if self.owner_id:
+            parts.append(owners.names.get(self.owner_id, ""))
+            parts.append(owners.usernames.get(self.owner_id, ""))
+        self.haystack = fold("\n".join(parts))
+
+    def as_row(self) -> dict[str, Any]:
+        """The listing row this record was made from (absent values left out, as Kazoo does)."""
+        row: dict[str, Any] = {"id": self.device_id, "name": self.name}
+        if self.username:
+            row["username"] = self.username
+        row["mac_address"] = self.stored_mac
+        if self.owner_id:
+            row["owner_id"] = self.owner_id
+        row["enabled"] = self.enabled
+        row["device_type"] = self.device_type
+        if self.extra:
+            row.update(json.loads(self.extra))
+        return row
 
     def set_status(self, registered: set[str] | None) -> bool:
         """Recompute the state from the registered ids (None: not known yet); True if changed."""
@@ -120,52 +215,37 @@ class DeviceRecord:
         return changed
 
 
-@dataclass
-class OwnerIndex:
-    """The account's users: display names and the lowercase text a search matches."""
-
-    names: dict[str, str] = field(default_factory=dict)
-    usernames: dict[str, str] = field(default_factory=dict)
-    haystacks: dict[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, users: Iterable[Mapping[str, Any]]) -> OwnerIndex:
-        index = cls()
-        for user in users:
-            user_id = _text(user.get("id"))
-            if not user_id:
-                continue
-            full = " ".join(
-                p for p in (_text(user.get("first_name")), _text(user.get("last_name"))) if p
-            )
-            username = _text(user.get("username"))
-            index.names[user_id] = full or username or user_id
-            index.usernames[user_id] = username
-            index.haystacks[user_id] = f"{full}\n{username}".lower()
-        return index
-
-    def matching(self, term: str) -> set[str]:
-        return {user_id for user_id, hay in self.haystacks.items() if term in hay}
+def total_key(device: DeviceRecord) -> tuple[str | int, str, str]:
+    """The order of the list: the sort column's key, then name, then id (unique)."""
+    return device.sort_key, device.name_key, device.device_id
 
 
-def sort_key(device: DeviceRecord, column: Column, owners: OwnerIndex) -> str:
-    """A key unique to the device (name then id break ties); empty values sort last."""
-    tail = f"{device.name_key}\0{device.device_id}"
+def name_order_key(device: DeviceRecord) -> tuple[str, str]:
+    return device.name_key, device.device_id
+
+
+def sort_key(device: DeviceRecord, column: Column, owners: OwnerIndex) -> str | int:
+    """The device's key for `column`, short and cheap: ties are left to the name order the
+    full sort starts from (see `total_key`). Empty values sort last ('a…' < 'b')."""
     if column == Column.NAME:
-        return tail
+        return device.name_key
     if column == Column.STATUS:
-        primary = str(int(device.status))
-    elif column == Column.TYPE:
-        primary = type_label(device.device_type).lower()
-    elif column == Column.USERNAME:
-        primary = natural_key(device.username)
-    elif column == Column.MAC:
-        primary = device.mac.lower()
-    elif column == Column.OWNER:
-        primary = natural_key(owners.names.get(device.owner_id, device.owner_id))
-    else:
-        primary = "0" if device.enabled else "1"
-    return f"{'1' if primary else '2'}{primary}\0{tail}"
+        return int(device.status)
+    if column == Column.TYPE:
+        return _TYPE_KEYS.get(device.device_type) or type_label(device.device_type).lower()
+    if column == Column.USERNAME:
+        return "a" + device.username.lower() if device.username else "b"
+    if column == Column.MAC:
+        return "a" + device.mac.lower() if device.mac else "b"
+    if column == Column.OWNER:
+        if not device.owner_id:
+            return "b"
+        # a user not loaded (yet) sorts after the known ones
+        return "a" + owners.sort_keys.get(device.owner_id, "\x7f" + device.owner_id)
+    return 0 if device.enabled else 1
+
+
+_TYPE_KEYS = {t: type_label(t).lower() for t in DEVICE_TYPES}
 
 
 @dataclass(frozen=True)
@@ -181,7 +261,7 @@ class DeviceFilter:
 
     @staticmethod
     def terms_of(text: str) -> tuple[str, ...]:
-        return tuple(text.lower().split())
+        return tuple(fold(text).split())
 
     def is_active(self) -> bool:
         return bool(
@@ -207,10 +287,12 @@ class DeviceFilter:
                 previous.statuses,
             )
             and all(any(old in new for new in self.terms) for old in previous.terms)
+            # a short term was not looked up in ids, a longer one is: not a narrowing
+            and not any(_is_id_term(new) for new in self.terms)
         )
 
-    def apply(self, devices: list[DeviceRecord], owners: OwnerIndex) -> list[DeviceRecord]:
-        """The devices kept, in their order. Cheap exact tests first, the search last."""
+    def narrow(self, devices: list[DeviceRecord]) -> list[DeviceRecord]:
+        """The devices kept by every part but the search, in their order."""
         if self.owner is not None:
             owner = self.owner
             if owner == UNASSIGNED:
@@ -229,29 +311,79 @@ class DeviceFilter:
         if self.statuses is not None:
             statuses = self.statuses
             devices = [d for d in devices if d.status in statuses]
-        for term in self.terms:
-            devices = _search(devices, term, owners)
         return devices
 
+    def narrows_nothing(self) -> bool:
+        return (
+            self.device_types is None
+            and self.owner is None
+            and self.enabled is None
+            and self.statuses is None
+        )
 
-def _search(devices: list[DeviceRecord], term: str, owners: OwnerIndex) -> list[DeviceRecord]:
-    # one comprehension per case keeps the per-device test inline (no call per device)
-    mac = mac_search_form(term)
-    users = owners.matching(term)
-    if mac and users:
+    def search(self, devices: Shown) -> Shown:
+        """The devices (with their haystacks) whose text holds every term."""
+        records, haystacks = devices
+        for term in self.terms:
+            mask = _mask(term, records, haystacks)
+            records = list(compress(records, mask))
+            haystacks = list(compress(haystacks, mask))
+        return records, haystacks
+
+    def apply(
+        self, devices: list[DeviceRecord], haystacks: list[str] | None = None
+    ) -> tuple[list[DeviceRecord], list[str] | None]:
+        """The devices kept, in their order, with their haystacks when the search computed
+        them; `haystacks` are those of `devices` if the caller has them. Exact tests first, the
+        search last."""
+        if not self.narrows_nothing():
+            devices = self.narrow(devices)
+            haystacks = None
+        if not self.terms:
+            return devices, haystacks
+        if haystacks is None:
+            haystacks = compact_haystacks(devices)
+        return self.search((devices, haystacks))
+
+    def keeps(self, device: DeviceRecord) -> bool:
+        return bool(self.apply([device])[0])
+
+
+# devices and their haystacks, index for index
+Shown = tuple[list[DeviceRecord], list[str]]
+
+
+def compact_haystacks(devices: list[DeviceRecord]) -> list[str]:
+    """The devices' haystacks as fresh strings laid out in list order (see the module doc)."""
+    if not devices:
+        return []
+    return "\0".join([d.haystack for d in devices]).split("\0")
+
+
+def _mask(term: str, devices: list[DeviceRecord], haystacks: list[str]) -> list[bool]:
+    mac = mac_search_form(term)  # haystacks hold MAC digits only
+    if _is_id_term(term):
         return [
-            d for d in devices if term in d.haystack or mac in d.haystack or d.owner_id in users
+            term in h or (mac is not None and mac in h) or term in d.device_id
+            for d, h in zip(devices, haystacks, strict=True)
         ]
-    if mac:
-        return [d for d in devices if term in d.haystack or mac in d.haystack]
-    if users:
-        return [d for d in devices if term in d.haystack or d.owner_id in users]
-    return [d for d in devices if term in d.haystack]
+    if mac is not None:
+        return [term in h or mac in h for h in haystacks]
+    return [term in h for h in haystacks]
 
 
-def insert_sorted(devices: list[DeviceRecord], fresh: list[DeviceRecord]) -> list[DeviceRecord]:
-    """`devices` and `fresh`, both sorted by key, merged into a new sorted list. A page into a
-    hundred thousand costs a bisect per new device plus copying the runs between them."""
+def _is_id_term(term: str) -> bool:
+    """Terms of 6+ hex digits are looked up in device ids too."""
+    return len(term) >= _ID_TERM_MIN and _HEX.fullmatch(term) is not None
+
+
+def insert_sorted(
+    devices: list[DeviceRecord],
+    fresh: list[DeviceRecord],
+    key: Callable[[DeviceRecord], Any] = total_key,
+) -> list[DeviceRecord]:
+    """`devices` and `fresh`, both sorted by `key`, merged into a new sorted list. A page into
+    a hundred thousand costs a bisect per new device plus copying the runs between them."""
     if not fresh:
         return devices
     if not devices:
@@ -259,12 +391,18 @@ def insert_sorted(devices: list[DeviceRecord], fresh: list[DeviceRecord]) -> lis
     pieces: list[list[DeviceRecord]] = []
     start = 0
     for device in fresh:
-        at = bisect.bisect_left(devices, device.sort_key, lo=start, key=by_sort_key)
+        at = bisect.bisect_left(devices, key(device), lo=start, key=key)
         pieces.append(devices[start:at])
         pieces.append([device])
         start = at
     pieces.append(devices[start:])
     return list(itertools.chain.from_iterable(pieces))
+
+
+def position(devices: list[DeviceRecord], device: DeviceRecord) -> int:
+    """Where `device` is in `devices` (sorted by `total_key`), or -1."""
+    at = bisect.bisect_left(devices, total_key(device), key=total_key)
+    return at if at < len(devices) and devices[at] is device else -1
 
 
 def hotdesk_flags(user_devices: Iterable[Mapping[str, Any]]) -> dict[str, bool]:

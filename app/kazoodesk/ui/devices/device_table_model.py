@@ -7,9 +7,11 @@ comprehensions; a new result is published as one layout change that moves persis
 with their devices (as QSortFilterProxyModel::invalidate does), so views keep their selection
 and current row.
 
-Invariants: `_order` holds every device ascending by the sort column's key (keys are unique);
-`_shown` is the filtered subsequence of `_order`; a descending sort reads `_shown` back to
-front, so flipping the order costs nothing.
+Invariants: `_by_name` holds every device by (name, id); `_order` holds them by `total_key`
+(the sort column's key, then name and id: unique), built by a stable sort of `_by_name` on the
+column's key alone; `_shown` is the filtered subsequence of `_order`. A descending sort reads
+`_shown` back to front, so flipping the order costs nothing, and a device's row is found by
+bisecting.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from PySide6.QtCore import (
     QObject,
     QPersistentModelIndex,
     Qt,
+    QTimer,
     Signal,
 )
 from PySide6.QtGui import QColor, QFontDatabase, QGuiApplication, QPalette
@@ -37,9 +40,13 @@ from kazoodesk.ui.devices.device_records import (
     DeviceRecord,
     OwnerIndex,
     by_sort_key,
+    compact_haystacks,
     insert_sorted,
+    name_order_key,
     natural_key,
+    position,
     sort_key,
+    total_key,
 )
 from kazoodesk.ui.devices.device_types import (
     STATUS_LABELS,
@@ -50,6 +57,8 @@ from kazoodesk.ui.devices.device_types import (
 )
 
 AnyIndex = QModelIndex | QPersistentModelIndex
+_WARM_DELAY_MS = 300
+_BISECT_LIMIT = 512  # persistent indexes found by bisecting below this, by a scan above
 _Moved = tuple[list[QModelIndex], list[tuple[DeviceRecord, int]]]
 
 HEADERS: dict[Column, str] = {
@@ -80,9 +89,18 @@ class DeviceTableModel(QAbstractTableModel):
         super().__init__(parent)
         self._by_id: dict[str, DeviceRecord] = {}
         self._type_counts: Counter[str] = Counter()
+        self._by_name: list[DeviceRecord] = []
         self._order: list[DeviceRecord] = []
         self._shown: list[DeviceRecord] = []
-        self._rows_by_id: dict[str, int] | None = None  # built on demand, per layout
+        # the haystacks of _order and _shown, index for index, while still valid
+        self._order_haystacks: list[str] | None = None
+        self._shown_haystacks: list[str] | None = None
+        # builds _order_haystacks once the list has been left alone for a moment, so the
+        # first keystroke after loading or sorting does not pay for it
+        self._warm = QTimer(self)
+        self._warm.setSingleShot(True)
+        self._warm.setInterval(_WARM_DELAY_MS)
+        self._warm.timeout.connect(self._warm_haystacks)
         self._registered: set[str] | None = None
         self._owners = OwnerIndex()
         self._filter = DeviceFilter()
@@ -154,10 +172,9 @@ class DeviceTableModel(QAbstractTableModel):
         moved = self._remember_persistent()
         if column != self._sort_column:
             self._sort_column = Column(column)
-            for device in self._order:
-                device.sort_key = sort_key(device, self._sort_column, self._owners)
-            self._order.sort(key=by_sort_key)
-            self._shown.sort(key=by_sort_key)
+            self._order, self._shown = self._sorted()
+            self._order_haystacks = self._shown_haystacks = None
+            self._warm.start()
         self._descending = descending
         self._restore_persistent(moved)
         self.layoutChanged.emit()
@@ -178,6 +195,7 @@ class DeviceTableModel(QAbstractTableModel):
             return
         for device_id in gone:
             self._type_counts[self._by_id.pop(device_id).device_type] -= 1
+        self._by_name = [d for d in self._by_name if d.device_id not in gone]
         self._publish(
             order=[d for d in self._order if d.device_id not in gone],
             shown=[d for d in self._shown if d.device_id not in gone],
@@ -188,15 +206,20 @@ class DeviceTableModel(QAbstractTableModel):
         self.beginResetModel()
         self._by_id.clear()
         self._type_counts.clear()
+        self._by_name = []
         self._order = []
         self._shown = []
-        self._rows_by_id = None
+        self._order_haystacks = self._shown_haystacks = None
         self.endResetModel()
         self._emit_counts()
 
     def set_users(self, users: Iterable[Mapping[str, Any]]) -> None:
         """The account's users ({id, first_name, last_name, username}), for owner names."""
         self._owners = OwnerIndex.of(users)
+        for device in self._by_name:
+            if device.owner_id:
+                device.set_haystack(self._owners)
+        self._order_haystacks = self._shown_haystacks = None
         if self._sort_column == Column.OWNER:
             self._resort_all()
         if self._filter.terms:
@@ -265,18 +288,29 @@ class DeviceTableModel(QAbstractTableModel):
 
     def row_for_id(self, device_id: str) -> int:
         """The row showing this device, or -1 when it is filtered out or unknown."""
-        if self._rows_by_id is None:
-            self._rows_by_id = {d.device_id: r for r, d in enumerate(self._iter_shown())}
-        return self._rows_by_id.get(device_id, -1)
+        device = self._by_id.get(device_id)
+        return -1 if device is None else self._row_of(device)
+
+    def rows_for_ids(self, ids: Iterable[str]) -> list[int]:
+        """The rows showing these devices, ascending; hidden and unknown ones left out."""
+        devices = [d for i in ids if (d := self._by_id.get(i)) is not None]
+        if len(devices) <= _BISECT_LIMIT:
+            return sorted(r for r in map(self._row_of, devices) if r >= 0)
+        wanted = {id(d) for d in devices}
+        return [r for r, d in enumerate(self._iter_shown()) if id(d) in wanted]
+
+    def ids_at(self, rows: Iterable[int]) -> list[str]:
+        """The device ids of these rows."""
+        return [self._at(r).device_id for r in rows]
 
     def device_row(self, device_id: str) -> dict[str, Any] | None:
         """The listing row last fed for this device, shown or not."""
         device = self._by_id.get(device_id)
-        return dict(device.row) if device else None
+        return device.as_row() if device else None
 
     def rows(self) -> list[dict[str, Any]]:
         """Every device's listing row (copies), shown or not, in the current sort order."""
-        return [dict(d.row) for d in self._order]
+        return [d.as_row() for d in self._order]
 
     def total_count(self) -> int:
         return len(self._by_id)
@@ -370,20 +404,38 @@ class DeviceTableModel(QAbstractTableModel):
             return
         old, self._filter = self._filter, new
         if new.narrows(old):
-            self._publish(shown=new.apply(self._shown, self._owners))
+            if self._shown_haystacks is None:
+                self._shown_haystacks = compact_haystacks(self._shown)
+            self._publish(*new.search((self._shown, self._shown_haystacks)))
         else:
             self._refilter()
 
     def _refilter(self) -> None:
-        self._publish(shown=self._filter.apply(self._order, self._owners))
+        haystacks = None
+        if self._filter.terms and self._filter.narrows_nothing():
+            if self._order_haystacks is None:
+                self._order_haystacks = compact_haystacks(self._order)
+            haystacks = self._order_haystacks
+        self._publish(*self._filter.apply(self._order, haystacks))
+
+    def _sorted(self) -> tuple[list[DeviceRecord], list[DeviceRecord]]:
+        """`_order` and `_shown` sorted afresh by the sort column (keys recomputed)."""
+        column, owners = self._sort_column, self._owners
+        for device in self._by_name:
+            device.sort_key = sort_key(device, column, owners)
+        order = (
+            list(self._by_name)
+            if column == Column.NAME
+            else sorted(self._by_name, key=by_sort_key)  # stable: ties stay in name order
+        )
+        if self._shown is self._order or len(self._shown) == len(self._order):
+            return order, order
+        kept = {id(d) for d in self._shown}
+        return order, [d for d in order if id(d) in kept]
 
     def _resort_all(self) -> None:
-        for device in self._order:
-            device.sort_key = sort_key(device, self._sort_column, self._owners)
-        self._publish(
-            order=sorted(self._order, key=by_sort_key),
-            shown=sorted(self._shown, key=by_sort_key),
-        )
+        order, shown = self._sorted()
+        self._publish(order=order, shown=shown)
 
     def _merge(self, rows: Iterable[Mapping[str, Any]]) -> None:
         incoming = {str(row["id"]): row for row in rows if row.get("id")}
@@ -392,25 +444,28 @@ class DeviceTableModel(QAbstractTableModel):
         replaced = {id(self._by_id[i]) for i in incoming if i in self._by_id}
         if len(incoming) == 1 and replaced and self._update_in_place(incoming):
             return
-        order, shown = self._order, self._shown
+        by_name, order, shown = self._by_name, self._order, self._shown
         if replaced:
+            by_name = [d for d in by_name if id(d) not in replaced]
             order = [d for d in order if id(d) not in replaced]
             shown = [d for d in shown if id(d) not in replaced]
         fresh: list[DeviceRecord] = []
         for device_id, row in incoming.items():
             device = self._by_id.get(device_id)
             if device is None:
-                device = self._by_id[device_id] = DeviceRecord(row, self._registered)
+                device = self._by_id[device_id] = DeviceRecord(row, self._registered, self._owners)
             else:
                 self._type_counts[device.device_type] -= 1
-                device.update(row, self._registered)
+                device.update(row, self._registered, self._owners)
             self._type_counts[device.device_type] += 1
             device.sort_key = sort_key(device, self._sort_column, self._owners)
             fresh.append(device)
-        fresh.sort(key=by_sort_key)
+        fresh.sort(key=name_order_key)
+        self._by_name = insert_sorted(by_name, fresh, name_order_key)
+        fresh.sort(key=total_key)
         self._publish(
             order=insert_sorted(order, fresh),
-            shown=insert_sorted(shown, self._filter.apply(fresh, self._owners)),
+            shown=insert_sorted(shown, self._filter.apply(fresh)[0]),
         )
 
     def _update_in_place(self, incoming: Mapping[str, Mapping[str, Any]]) -> bool:
@@ -418,15 +473,16 @@ class DeviceTableModel(QAbstractTableModel):
         visibility, so an edit does not disturb the view; False if it has to move."""
         ((device_id, row),) = incoming.items()
         device = self._by_id[device_id]
-        was_shown = bool(self._filter.apply([device], self._owners))
+        was_shown = self._filter.keeps(device)
         if device_type_of(row) != device.device_type:
             return False  # the slow path keeps the type counts
-        old_key = device.sort_key
-        device.update(row, self._registered)
+        old_key = total_key(device)
+        device.update(row, self._registered, self._owners)
         device.sort_key = sort_key(device, self._sort_column, self._owners)
-        if device.sort_key != old_key:
+        if total_key(device) != old_key:
             return False
-        if bool(self._filter.apply([device], self._owners)) != was_shown:
+        self._order_haystacks = self._shown_haystacks = None  # its haystack may have changed
+        if self._filter.keeps(device) != was_shown:
             return False
         at = self.row_for_id(device_id)
         if at >= 0:
@@ -448,13 +504,22 @@ class DeviceTableModel(QAbstractTableModel):
             self.dataChanged.emit(self.index(0, column), self.index(last, column))
 
     def _publish(
-        self, *, order: list[DeviceRecord] | None = None, shown: list[DeviceRecord] | None = None
+        self,
+        shown: list[DeviceRecord] | None = None,
+        shown_haystacks: list[str] | None = None,
+        *,
+        order: list[DeviceRecord] | None = None,
     ) -> None:
-        """Make `order`/`shown` current as one layout change that moves persistent indexes
-        (selection, current row) with their devices. The row count may change in it, as in
-        QSortFilterProxyModel::invalidate; nothing is emitted when the rows stay the same."""
+        """Make `order`/`shown` (with the haystacks of `shown`, if known) current as one
+        layout change that moves persistent indexes (selection, current row) with their
+        devices. The row count may change in it, as in QSortFilterProxyModel::invalidate;
+        nothing is emitted when the rows stay the same."""
         if order is not None:
             self._order = order
+            self._order_haystacks = None
+            self._warm.start()
+        if shown is not None:
+            self._shown_haystacks = shown_haystacks
         if shown is not None and shown != self._shown:
             self.layoutAboutToBeChanged.emit()
             moved = self._remember_persistent()
@@ -463,22 +528,36 @@ class DeviceTableModel(QAbstractTableModel):
             self.layoutChanged.emit()
         self._emit_counts()
 
+    def _warm_haystacks(self) -> None:
+        if self._order_haystacks is None:
+            self._order_haystacks = compact_haystacks(self._order)
+
     def _remember_persistent(self) -> _Moved:
         indexes = self.persistentIndexList()
         return indexes, [(self._at(i.row()), i.column()) for i in indexes]
 
     def _restore_persistent(self, moved: _Moved) -> None:
-        self._rows_by_id = None
         old, devices = moved
         if not old:
             return
-        wanted = {id(device) for device, _ in devices}
-        rows = {id(d): r for r, d in enumerate(self._iter_shown()) if id(d) in wanted}
+        rows: dict[int, int] = {}
+        if len(devices) <= _BISECT_LIMIT:
+            for device, _ in devices:
+                rows[id(device)] = self._row_of(device)
+        else:  # a big selection: one pass beats a bisect each
+            wanted = {id(device) for device, _ in devices}
+            rows = {id(d): r for r, d in enumerate(self._iter_shown()) if id(d) in wanted}
         new = [
-            self.index(rows[id(device)], column) if id(device) in rows else QModelIndex()
+            self.index(row, column) if (row := rows.get(id(device), -1)) >= 0 else QModelIndex()
             for device, column in devices
         ]
         self.changePersistentIndexList(old, new)
+
+    def _row_of(self, device: DeviceRecord) -> int:
+        at = position(self._shown, device)
+        if at < 0 or not self._descending:
+            return at
+        return len(self._shown) - 1 - at
 
     def _emit_counts(self) -> None:
         self.countsChanged.emit(len(self._by_id), len(self._shown))
