@@ -17,6 +17,9 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
+	$(BIN)/kazoodesk
+
+serve: $(STAMP)
 	$(BIN)/kazoodesk serve --demo
 
 test: $(STAMP)

@@ -1,4 +1,8 @@
-"""Command line: `kazoodesk serve` runs the Kazoo simulator headless."""
+"""Command line: `kazoodesk` opens the app (demo mode unless `--server` is given);
+`kazoodesk serve` runs the Kazoo simulator headless.
+
+This is the composition root: the only place that knows both the app and the simulator.
+"""
 
 from __future__ import annotations
 
@@ -9,16 +13,32 @@ import json
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 from kazoodesk import __version__
 from kazoodesk.config import default_data_dir
 from kazoodesk.simulator.runner import ServeOptions, SimulatorRunner, StartError
 
+DEMO_DIR = "demo"  # the app's demo store, beside (not shared with) `serve`'s default one
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kazoodesk", description=__doc__)
     parser.add_argument("--version", action="version", version=f"kazoodesk {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--server", help="Crossbar API URL of a Kazoo server (default: demo mode)")
+    parser.add_argument("--account", default="", help="account name to log in to, with --user")
+    parser.add_argument("--user", default="", help="user name (the password is asked for)")
+    parser.add_argument("--api-key", help="log in with this API key instead of a user")
+    parser.add_argument(
+        "--data", type=Path, default=None, help="directory of the demo server's SQLite database"
+    )
+    parser.add_argument(
+        "--smoke-test",
+        type=Path,
+        metavar="OUT.png",
+        help="start in demo mode, save a screenshot once the devices are listed, exit (0 = ok)",
+    )
+    commands = parser.add_subparsers(dest="command")
     serve = commands.add_parser(
         "serve", help="run the embedded Kazoo 4.3 simulator (devices API) until interrupted"
     )
@@ -97,11 +117,46 @@ def serve(args: argparse.Namespace) -> int:
         return 1
 
 
+class EmbeddedDemo:
+    """The simulator on its own loop in a background thread, on free loopback ports."""
+
+    def __init__(self, data_dir: Path) -> None:
+        options = ServeOptions(data_dir=data_dir, port=0, demo=True, phones=True)
+        self.runner = SimulatorRunner(options)
+
+    def start(self) -> dict[str, Any]:
+        return self.runner.start_in_thread()
+
+    def stop(self) -> None:
+        self.runner.stop_thread()
+
+
+def gui(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    if args.server is not None and args.smoke_test is not None:
+        parser.error("--smoke-test runs in demo mode, without --server")
+    if args.server is not None and args.api_key is None and not (args.account and args.user):
+        parser.error("--server needs --account and --user, or --api-key")
+    # Qt is imported only here: `kazoodesk serve` runs without it
+    from kazoodesk.profiles import ProfileStore
+    from kazoodesk.ui.app import GuiOptions, run_gui
+
+    options = GuiOptions(
+        server=args.server,
+        account=args.account,
+        user=args.user,
+        api_key=args.api_key,
+        smoke_test=args.smoke_test,
+    )
+    demo = EmbeddedDemo(args.data or default_data_dir() / DEMO_DIR)
+    return run_gui(options, demo, ProfileStore())
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
     if args.command == "serve":
         return serve(args)
-    return 2
+    return gui(args, parser)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import pytest
@@ -34,6 +35,8 @@ def _isolated_settings(tmp_path_factory: pytest.TempPathFactory) -> None:
 def qloop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
     """An asyncio loop driven by Qt's: pumped by qtbot's waits, like the app's own loop."""
     loop = qasync.QEventLoop(qapp, already_running=True)
+    executor = ThreadPoolExecutor(2, thread_name_prefix="test-executor")
+    loop.set_default_executor(executor)
     asyncio.set_event_loop(loop)
     yield loop
     pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
@@ -45,6 +48,7 @@ def qloop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
         qapp.processEvents()
     asyncio.events._set_running_loop(None)
     asyncio.set_event_loop(None)
+    executor.shutdown(wait=True)
 
 
 @pytest.fixture

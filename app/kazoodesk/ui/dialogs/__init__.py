@@ -1,0 +1,1 @@
+"""Dialogs, all awaited through open() + finished, never exec()."""

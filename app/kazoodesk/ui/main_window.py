@@ -1,0 +1,423 @@
+"""The main window: account switcher, device list, editor, connection state."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QPoint, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QSplitter,
+    QToolButton,
+)
+
+from kazoodesk import __version__
+from kazoodesk.device_templates import AUTHN_BY_IP, NEW_DEVICE_TYPES, listing_row
+from kazoodesk.kazoo import KazooError
+from kazoodesk.profiles import Profile, ProfileStore, store_secret
+from kazoodesk.schema.registry import SchemaRegistry
+from kazoodesk.ui import device_actions
+from kazoodesk.ui.connection import DemoServer, open_demo, open_remote
+from kazoodesk.ui.device_editor import DeviceEditor
+from kazoodesk.ui.devices.device_list_view import DeviceListView
+from kazoodesk.ui.devices.device_records import UNASSIGNED, hotdesk_flags
+from kazoodesk.ui.dialogs.awaitable import inform, run_dialog
+from kazoodesk.ui.dialogs.connect import ConnectDialog
+from kazoodesk.ui.session import ConnectionState, Session
+from kazoodesk.ui.tasks import spawn
+
+PAGE_SIZE = 500
+STATUS_REFRESH_MS = 15_000
+STATE_COLOURS = {
+    ConnectionState.CONNECTING: "#8a6d00",
+    ConnectionState.CONNECTED: "#1b7f3b",
+    ConnectionState.RECONNECTING: "#b35c00",
+    ConnectionState.OFFLINE: "#b3261e",
+}
+
+
+class MainWindow(QMainWindow):
+    devicesLoaded = Signal(int)  # all pages are in the list (count)
+    closed = Signal()
+
+    def __init__(self, profiles: ProfileStore, demo: DemoServer | None = None) -> None:
+        super().__init__()
+        self.setWindowTitle("KazooDesk")
+        self.profiles = profiles
+        self.demo = demo
+        self.session: Session | None = None
+        self.editor: DeviceEditor | None = None
+        self.users: list[dict[str, Any]] = []
+        self._loading: asyncio.Task[None] | None = None
+        self._closing = False
+        self.devices = DeviceListView("devices", self)
+        self.devices.editRequested.connect(self._edit_requested)
+        self.devices.contextMenuRequestedIds.connect(self._context_menu)
+        self.devices.selectionChangedIds.connect(self._selection_changed)
+        self.devices.ownerFilterChanged.connect(lambda uid: spawn(self.filter_by_owner(uid)))
+        self.placeholder = QLabel("Connecting…", self)
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.splitter = QSplitter(self)
+        self.splitter.addWidget(self.devices)
+        self.splitter.addWidget(self.placeholder)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.setCentralWidget(self.splitter)
+        self.accounts = QComboBox(self)
+        self.accounts.setObjectName("account.switcher")
+        self.accounts.setAccessibleName("Account")
+        self.accounts.setMinimumContentsLength(24)
+        self.accounts.activated.connect(self._account_chosen)
+        self.connection_label = QLabel(self)
+        self.connection_label.setObjectName("connection.state")
+        self.statusBar().addPermanentWidget(self.connection_label)
+        self._build_actions()
+        self._status_timer = QTimer(self)
+        self._status_timer.setInterval(STATUS_REFRESH_MS)
+        self._status_timer.timeout.connect(lambda: spawn(self.refresh_status()))
+        self._show_connection(ConnectionState.OFFLINE, "not connected")
+        self._selection_changed([])
+        self._restore_geometry()
+
+    # ---- actions -----------------------------------------------------------------------------
+
+    def _action(
+        self, text: str, slot: Any, shortcut: QKeySequence.StandardKey | str | None = None
+    ) -> QAction:
+        action = QAction(text, self)
+        action.setObjectName("action." + text.lower().rstrip(".…").replace(" ", "_"))
+        if shortcut is not None:
+            action.setShortcut(shortcut)
+        action.triggered.connect(lambda _=False: slot())
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        run = spawn
+        self.new_menu = QMenu("New device", self)
+        for device_type, label in NEW_DEVICE_TYPES.items():
+            action = self.new_menu.addAction(label)
+            action.setObjectName(f"new.{device_type}")
+            action.triggered.connect(lambda _=False, t=device_type: run(self.new_device(t)))
+        self.new_menu.addSeparator()
+        by_ip = self.new_menu.addAction("SIP device authenticating by IP…")
+        by_ip.setObjectName(f"new.{AUTHN_BY_IP}")
+        by_ip.triggered.connect(lambda _=False: run(self.new_device(AUTHN_BY_IP)))
+        self.new_action = self._action("New", self._show_new_menu, QKeySequence.StandardKey.New)
+        self.new_action.setMenu(self.new_menu)
+        sel = self.devices.selected_ids
+        self.edit_action = self._action("Edit", lambda: run(self.edit_selected()))
+        self.duplicate_action = self._action(
+            "Duplicate", lambda: run(device_actions.duplicate(self, sel()))
+        )
+        self.delete_action = self._action(
+            "Delete",
+            lambda: run(device_actions.delete(self, sel())),
+            QKeySequence.StandardKey.Delete,
+        )
+        self.enable_action = self._action(
+            "Enable", lambda: run(device_actions.set_enabled(self, sel(), True))
+        )
+        self.disable_action = self._action(
+            "Disable", lambda: run(device_actions.set_enabled(self, sel(), False))
+        )
+        self.sync_action = self._action(
+            "Sync", lambda: run(device_actions.sync(self, sel(), False))
+        )
+        self.reboot_action = self._action(
+            "Reboot", lambda: run(device_actions.sync(self, sel(), True))
+        )
+        self.notify_action = self._action(
+            "Send NOTIFY…", lambda: run(device_actions.notify(self, sel()))
+        )
+        self.quickcall_action = self._action(
+            "Quickcall…", lambda: run(device_actions.quickcall(self, sel()))
+        )
+        self.refresh_action = self._action(
+            "Refresh", lambda: run(self.reload()), QKeySequence.StandardKey.Refresh
+        )
+        self._action("Find", self.devices.focus_search, QKeySequence.StandardKey.Find)
+        self.connect_action = self._action("Connect…", lambda: run(self.connect_dialog()))
+        self.demo_action = self._action("Open the demo", lambda: run(self.start_demo()))
+        self.demo_action.setEnabled(self.demo is not None)
+        quit_action = self._action("Quit", self.close, QKeySequence.StandardKey.Quit)
+        self._selection_actions = [
+            self.edit_action,
+            self.duplicate_action,
+            self.delete_action,
+            self.enable_action,
+            self.disable_action,
+            self.sync_action,
+            self.reboot_action,
+            self.notify_action,
+            self.quickcall_action,
+        ]
+        self.toolbar = toolbar = self.addToolBar("Devices")
+        toolbar.setObjectName("toolbar.devices")
+        toolbar.setMovable(False)
+        toolbar.addWidget(QLabel(" Account ", self))
+        toolbar.addWidget(self.accounts)
+        toolbar.addSeparator()
+        toolbar.addAction(self.new_action)
+        new_button = toolbar.widgetForAction(self.new_action)
+        if isinstance(new_button, QToolButton):
+            new_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        for action in self._selection_actions:
+            toolbar.addAction(action)
+        toolbar.addSeparator()
+        toolbar.addAction(self.refresh_action)
+        menu = self.menuBar()
+        server_menu = menu.addMenu("&Server")
+        server_menu.addActions([self.connect_action, self.demo_action])
+        server_menu.addSeparator()
+        server_menu.addAction(quit_action)
+        device_menu = menu.addMenu("&Devices")
+        device_menu.addMenu(self.new_menu)
+        device_menu.addActions([*self._selection_actions, self.refresh_action])
+        help_menu = menu.addMenu("&Help")
+        about = help_menu.addAction("About KazooDesk")
+        about.triggered.connect(lambda _=False: run(self.about()))
+
+    def _show_new_menu(self) -> None:
+        button = self.toolbar.widgetForAction(self.new_action)
+        self.new_menu.popup(button.mapToGlobal(QPoint(0, button.height())))
+
+    def _selection_changed(self, ids: list[str]) -> None:
+        connected = self.session is not None
+        for action in self._selection_actions:
+            action.setEnabled(connected and bool(ids))
+        single = connected and len(ids) == 1
+        for action in (self.edit_action, self.duplicate_action, self.quickcall_action):
+            action.setEnabled(single)
+        self.new_action.setEnabled(connected and self.editor is not None)
+
+    def _context_menu(self, ids: list[str], position: QPoint) -> None:
+        menu = QMenu(self)
+        menu.addMenu(self.new_menu)
+        menu.addSeparator()
+        menu.addActions(self._selection_actions)
+        menu.popup(position)
+
+    # ---- connecting ------------------------------------------------------------------------
+
+    async def start_demo(self) -> bool:
+        if self.demo is None:
+            return False
+        self._show_connection(ConnectionState.CONNECTING, "starting the demo server")
+        try:
+            session = await open_demo(self.demo)
+        except Exception as exc:  # a start failure of any kind is shown, the window stays
+            self._show_connection(ConnectionState.OFFLINE, f"the demo did not start: {exc}")
+            self.placeholder.setText(f"The demo server did not start:\n{exc}")
+            return False
+        return await self.attach(session)
+
+    async def connect_remote(self, profile: Profile, secret: str) -> bool:
+        self._show_connection(ConnectionState.CONNECTING, profile.server)
+        try:
+            session = await open_remote(profile, secret)
+        except KazooError as exc:
+            self._show_connection(ConnectionState.OFFLINE, str(exc))
+            await inform(
+                self, "Connect", f"Could not connect to {profile.server}: {exc}", error=True
+            )
+            return False
+        self.profiles.remember(profile)
+        return await self.attach(session)
+
+    async def connect_dialog(self, initial: Profile | None = None) -> bool:
+        if self.editor is not None and not await self.editor.confirm_leave("connecting"):
+            return False
+        dialog = ConnectDialog(self.profiles, initial, self)
+        if not await run_dialog(dialog):
+            return False
+        profile, secret = dialog.profile(), dialog.secret.text()
+        if dialog.remember.isChecked():
+            store_secret(profile, secret)
+        return await self.connect_remote(profile, secret)
+
+    async def attach(self, session: Session) -> bool:
+        """Show `session`'s server: its schemas, accounts and devices."""
+        old, self.session = self.session, session
+        if old is not None:
+            await old.close()
+        session.stateChanged.connect(lambda s: self._show_connection(ConnectionState(s)))
+        session.reconnected.connect(lambda: spawn(self.reload()))
+        self._show_connection(ConnectionState.CONNECTED)
+        try:
+            docs, accounts = await asyncio.gather(
+                session.call(session.client.device_schemas),
+                session.call(session.client.account_tree),
+            )
+        except KazooError as exc:
+            self.placeholder.setText(f"Could not read the server's device schema: {exc}")
+            return False
+        self._set_editor(DeviceEditor(session, SchemaRegistry.from_documents(docs), self))
+        self._fill_accounts(accounts)
+        self._status_timer.start()
+        await self.reload()
+        return True
+
+    def _set_editor(self, editor: DeviceEditor) -> None:
+        if self.editor is not None:
+            self.editor.deleteLater()
+        self.editor = editor
+        editor.saved.connect(self._device_saved)
+        self.splitter.replaceWidget(1, editor)
+        self.placeholder.hide()
+        self._selection_changed(self.devices.selected_ids())
+
+    def _fill_accounts(self, accounts: list[dict[str, Any]]) -> None:
+        self.accounts.clear()
+        top = accounts[0].get("tree", []) if accounts else []
+        for account in accounts:
+            depth = max(0, len(account.get("tree", [])) - len(top))
+            self.accounts.addItem(
+                "    " * depth + str(account.get("name", account["id"])), account["id"]
+            )
+        self.accounts.setEnabled(len(accounts) > 1)
+
+    def _account_chosen(self, index: int) -> None:
+        spawn(self.switch_account(str(self.accounts.itemData(index))))
+
+    async def switch_account(self, account_id: str) -> bool:
+        session = self.session
+        if session is None or account_id == session.client.account_id:
+            return True
+        if self.editor is not None and not await self.editor.confirm_leave("switching account"):
+            self.accounts.setCurrentIndex(self.accounts.findData(session.client.account_id))
+            return False
+        session.client.account_id = account_id
+        if self.editor is not None:
+            self.editor.clear()
+        await self.reload()
+        return True
+
+    # ---- the list ----------------------------------------------------------------------------
+
+    async def reload(self) -> None:
+        """Load users and every device page by page; the first page shows at once."""
+        if self._loading is not None and not self._loading.done():
+            self._loading.cancel()
+        self._loading = asyncio.current_task()
+        session = self.session
+        if session is None:
+            return
+        model = self.devices.model
+        self.devices.set_loading(True, "Loading devices…")
+        try:
+            self.users = await session.call(session.client.list_users)
+            model.clear()
+            self.devices.set_users(self.users)
+            if self.editor is not None:
+                self.editor.set_users(self.users)
+            count = 0
+            async for page in session.pages(session.client.iter_devices(PAGE_SIZE)):
+                model.append_rows(page)
+                count += len(page)
+                self.devices.set_loading(True, f"Loading devices… {count}")
+            await self.refresh_status()
+        except KazooError as exc:
+            self.devices.set_loading(False, f"Could not load the devices: {exc}")
+            return
+        self.devices.set_loading(False, "")
+        self.devicesLoaded.emit(count)
+
+    async def filter_by_owner(self, user_id: str | None) -> None:
+        """A user's devices as `/users/{U}/devices` has them: owned and hotdesked into."""
+        session = self.session
+        if session is None or user_id is None or user_id == UNASSIGNED:
+            return
+        try:
+            rows = await session.call(session.client.user_devices, user_id)
+        except KazooError as exc:
+            self.statusBar().showMessage(f"Hotdesked devices not shown: {exc}", 10_000)
+            return
+        if self.devices.owner_filter() == user_id:
+            self.devices.set_owner_filter(user_id, hotdesk_flags(rows))
+
+    async def refresh_status(self) -> None:
+        session = self.session
+        if session is None:
+            return
+        try:
+            registered = await session.call(session.client.registered_device_ids)
+        except KazooError as exc:
+            self.statusBar().showMessage(f"Registration status not updated: {exc}", 10_000)
+            return
+        self.devices.model.set_registered(registered)
+
+    def _device_saved(self, document: dict[str, Any]) -> None:
+        self.devices.model.upsert(listing_row(document))
+        self.devices.select_ids([str(document["id"])])
+
+    def _edit_requested(self, device_id: str) -> None:
+        if self.editor is not None:
+            spawn(self.editor.open_device(device_id))
+
+    async def edit_selected(self) -> None:
+        ids = self.devices.selected_ids()
+        if ids and self.editor is not None:
+            await self.editor.open_device(ids[0])
+
+    async def new_device(self, device_type: str) -> None:
+        await device_actions.new(self, device_type)
+
+    # ---- state, about, closing ----------------------------------------------------------
+
+    def _show_connection(self, state: ConnectionState, detail: str = "") -> None:
+        session = self.session
+        where = session.label if session is not None else ""
+        if state in {ConnectionState.RECONNECTING, ConnectionState.OFFLINE} and session:
+            detail = detail or session.last_error
+        text = f"● {state.value.capitalize()}"
+        if where:
+            text += f" — {where}"
+        if detail:
+            text += f" ({detail})"
+        self.connection_label.setText(text)
+        self.connection_label.setStyleSheet(f"color: {STATE_COLOURS[state]}; padding: 0 6px;")
+        self.connection_label.setToolTip(text)
+
+    async def about(self) -> None:
+        await inform(
+            self,
+            "About KazooDesk",
+            f"KazooDesk {__version__}\nDesktop administration of Kazoo 4.3 devices.",
+        )
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self._closing or self.editor is None or not self.editor.is_dirty():
+            self._save_geometry()
+            event.accept()
+            self.closed.emit()
+            return
+        event.ignore()
+        spawn(self._close_after_asking())
+
+    async def _close_after_asking(self) -> None:
+        assert self.editor is not None
+        if await self.editor.confirm_leave("quitting"):
+            self._closing = True
+            self.close()
+
+    def _save_geometry(self) -> None:
+        settings = QSettings()
+        settings.setValue("main/geometry", self.saveGeometry())
+        settings.setValue("main/splitter", self.splitter.saveState())
+        self.devices.save_state()
+
+    def _restore_geometry(self) -> None:
+        settings = QSettings()
+        geometry, splitter = settings.value("main/geometry"), settings.value("main/splitter")
+        if isinstance(geometry, QByteArray) and self.restoreGeometry(geometry):
+            if isinstance(splitter, QByteArray):
+                self.splitter.restoreState(splitter)
+        else:
+            self.resize(1280, 760)
+            self.splitter.setSizes([720, 560])

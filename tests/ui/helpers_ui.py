@@ -1,0 +1,48 @@
+"""Helpers of the window tests: a demo server that is already running, dialogs to answer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, TypeVar
+
+from PySide6.QtWidgets import QApplication, QWidget
+
+from helpers import Server
+
+W = TypeVar("W", bound=QWidget)
+OUTPUT = Path(__file__).resolve().parents[1] / "output"
+
+
+class RunningDemo:
+    """The `DemoServer` the window starts: here a simulator the test already runs."""
+
+    def __init__(self, server: Server) -> None:
+        self.server = server
+        self.stopped = False
+
+    def start(self) -> dict[str, Any]:
+        return self.server.ready
+
+    def stop(self) -> None:
+        self.stopped = True
+
+
+def open_dialog(qtbot: Any, kind: type[W], timeout: int = 5000) -> W:
+    """The visible top-level widget of `kind` once it shows (dialogs are awaited, not exec'd)."""
+    found: list[W] = []
+
+    def shown() -> bool:
+        found[:] = [
+            w for w in QApplication.topLevelWidgets() if isinstance(w, kind) and w.isVisible()
+        ]
+        return bool(found)
+
+    qtbot.waitUntil(shown, timeout=timeout)
+    return found[-1]
+
+
+def screenshot(widget: QWidget, name: str) -> Path:
+    OUTPUT.mkdir(exist_ok=True)
+    path = OUTPUT / f"{name}.png"
+    assert widget.grab().save(str(path))
+    return path
