@@ -130,7 +130,8 @@ def _copy_name(name: str, existing: set[str]) -> str:
 
 def listing_row(document: dict[str, Any]) -> dict[str, Any]:
     """The list row of a device document, as `GET /devices` shows it (kazoo-api.md §5.1)."""
-    sip = document.get("sip") if isinstance(document.get("sip"), dict) else {}
+    sip = document.get("sip")
+    sip = sip if isinstance(sip, dict) else {}
     row = {
         "id": document["id"],
         "name": document.get("name"),
