@@ -136,12 +136,14 @@ def test_a_field_edited_on_every_tab_is_saved(
 
 
 def test_editor_tabs_screenshots(qtbot: Any, run_async: Any, window: MainWindow, api: Api) -> None:
+    window.resize(1440, 900)
+    window.splitter.setSizes([760, 680])
     editor = open_device(run_async, window, device_named(api, "Alice's Desk")["id"])
     tabs = editor.form.tabs
     for index in range(tabs.count()):
         tabs.setCurrentIndex(index)
         title = tabs.tabText(index).split(" (")[0].lower().replace(" ", "_")
-        screenshot(window, f"editor_{index:02d}_{title}")
+        screenshot(window, f"window_editor_{index:02d}_{title}")
     assert tabs.count() >= 10
 
 

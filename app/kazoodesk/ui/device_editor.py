@@ -12,7 +12,14 @@ import copy
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from kazoodesk.kazoo import Document, KazooError, KazooUnavailable
 from kazoodesk.schema.registry import SchemaRegistry
@@ -41,6 +48,8 @@ class DeviceEditor(QWidget):
         font.setPointSizeF(font.pointSizeF() * 1.3)
         font.setBold(True)
         self.title.setFont(font)
+        # a long name must not widen the panel: it is cut, and whole in the tooltip
+        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.message = QLabel("", self)
         self.message.setObjectName("editor.message")
         self.message.setWordWrap(True)
@@ -89,6 +98,7 @@ class DeviceEditor(QWidget):
             self._say(f"Could not load the device: {exc}", error=True)
             return False
         self._show(loaded.data, loaded.revision, device_id)
+        self._say("")
         return True
 
     def new_device(self, document: dict[str, Any]) -> None:
@@ -186,6 +196,7 @@ class DeviceEditor(QWidget):
         self.form.load(document)
         self.form.set_errors({})
         self.title.setText(str(document.get("name") or device_id or "No device selected"))
+        self.title.setToolTip(self.title.text())
         self._show_state()
 
     def _dirty_changed(self, _dirty: bool) -> None:
