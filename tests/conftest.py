@@ -14,9 +14,11 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from collections.abc import Iterator  # noqa: E402
 from typing import Any  # noqa: E402
 
+import keyring  # noqa: E402
 import pytest  # noqa: E402
+from keyring.backends import fail  # noqa: E402
 
-from helpers import Api, Server, own_server  # noqa: E402
+from helpers import Api, MemoryKeyring, Server, own_server  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -66,3 +68,20 @@ def started() -> Iterator[list[Any]]:
         if server.proc.poll() is None:
             server.proc.kill()
             server.proc.wait()
+
+
+@pytest.fixture
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def no_keyring() -> Iterator[None]:
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    yield
+    keyring.set_keyring(previous)

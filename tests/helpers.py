@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 import httpx
 import pytest
+from keyring.backend import KeyringBackend
 
 from kazoodesk.simulator.registrar.digest import build_authorization, parse_challenge
 from kazoodesk.simulator.registrar.headers import Via
@@ -315,3 +316,22 @@ def sip_register(
                 method="REGISTER", uri=f"sip:{realm}",
             )  # fmt: skip
     return answer.status
+
+
+class MemoryKeyring(KeyringBackend):
+    """Stands in for the OS keyring, which is outside the product."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.secrets.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.secrets[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.secrets.pop((service, username), None)

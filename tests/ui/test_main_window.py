@@ -176,3 +176,50 @@ def test_server_going_away_is_shown_and_recovers(
         assert "Reconnecting" in window.connection_label.text()
         assert window.devices.model.rowCount() == DEMO_DEVICES  # what was listed stays
         run_async(session.close())
+
+
+def test_owner_filter_shows_owned_and_hotdesked_devices(qtbot: Any, window: MainWindow) -> None:
+    combo = window.devices.owner_combo
+    emma = next(i for i in range(combo.count()) if combo.itemText(i).startswith("Emma"))
+
+    combo.setCurrentIndex(emma)
+
+    qtbot.waitUntil(lambda: any("Bob's Desk" in name for name in names(window)))
+    shown = names(window)
+    assert all("Emma" in name or "Bob's Desk" in name for name in shown), shown
+    model = window.devices.model
+    bobs_desk = next(r for r in range(model.rowCount()) if "Bob's Desk" in names(window)[r])
+    assert "hotdesk" in str(model.index(bobs_desk, Column.OWNER).data()).lower()
+
+
+def test_keyboard_shortcuts(qtbot: Any, window: MainWindow) -> None:
+    window.activateWindow()
+    window.devices.table.setFocus()
+    qtbot.waitUntil(window.devices.table.hasFocus)
+
+    qtbot.keyClick(window.devices.table, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert window.devices.search.hasFocus()
+
+    model = window.devices.model
+    first = model.device_id(model.index(0, 0))
+    window.devices.select_ids([first])
+    window.devices.table.setFocus()
+    with qtbot.waitSignal(window.devices.editRequested) as opened:
+        qtbot.keyClick(window.devices.table, Qt.Key.Key_Return)
+    assert opened.args == [first]
+    qtbot.waitUntil(lambda: window.editor is not None and window.editor.device_id == first)
+
+    with qtbot.waitSignal(window.devicesLoaded, timeout=20_000):
+        qtbot.keyClick(window.devices.table, Qt.Key.Key_F5)
+
+    qtbot.keyClick(window.devices.table, Qt.Key.Key_Delete)
+    box = open_dialog(qtbot, QMessageBox)
+    box.button(QMessageBox.StandardButton.Cancel).click()
+    assert model.device_row(first) is not None
+
+    window.activateWindow()
+    window.devices.table.setFocus()
+    qtbot.waitUntil(window.devices.table.hasFocus)
+    qtbot.keyClick(window.devices.table, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(window.new_menu.isVisible)
+    window.new_menu.close()

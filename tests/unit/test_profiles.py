@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import keyring
-import pytest
-from keyring.backend import KeyringBackend
-from keyring.backends import fail
-
+from helpers import MemoryKeyring
 from kazoodesk.profiles import (
     Profile,
     ProfileStore,
@@ -17,43 +12,6 @@ from kazoodesk.profiles import (
     load_secret,
     store_secret,
 )
-
-
-class MemoryKeyring(KeyringBackend):
-    """Stands in for the OS keyring, which is outside the product."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.secrets: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.secrets.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.secrets[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.secrets.pop((service, username), None)
-
-
-@pytest.fixture
-def memory_keyring() -> Iterator[MemoryKeyring]:
-    previous = keyring.get_keyring()
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    yield backend
-    keyring.set_keyring(previous)
-
-
-@pytest.fixture
-def no_keyring() -> Iterator[None]:
-    previous = keyring.get_keyring()
-    keyring.set_keyring(fail.Keyring())
-    yield
-    keyring.set_keyring(previous)
-
 
 ALICE = Profile("https://kazoo.example.com:8443/v2", "Demo Co", "alice")
 KEY = Profile("https://kazoo.example.com:8443/v2", use_api_key=True)

@@ -120,6 +120,10 @@ class MainWindow(QMainWindow):
             lambda: run(device_actions.delete(self, sel())),
             QKeySequence.StandardKey.Delete,
         )
+        # Delete acts on the list only: in the editor the key belongs to the fields
+        self.removeAction(self.delete_action)
+        self.devices.table.addAction(self.delete_action)
+        self.delete_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         self.enable_action = self._action(
             "Enable", lambda: run(device_actions.set_enabled(self, sel(), True))
         )
