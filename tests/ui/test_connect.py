@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from helpers import MemoryKeyring, Server, own_server_fixture
 from helpers_ui import open_dialog, screenshot
+
+from helpers import MemoryKeyring, Server, own_server_fixture
 from kazoodesk.profiles import Profile, ProfileStore, load_secret, store_secret
 from kazoodesk.ui.app import GuiOptions, _connect
 from kazoodesk.ui.dialogs.connect import ConnectDialog
