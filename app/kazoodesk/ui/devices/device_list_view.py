@@ -471,8 +471,9 @@ class DeviceListView(QWidget):
                     return True
                 if key == Qt.Key.Key_Down and self.model.rowCount() > 0:
                     self.table.setFocus(Qt.FocusReason.OtherFocusReason)
-                    if not self.table.currentIndex().isValid():
-                        self.table.selectRow(0)
+                    if not self.selected_ids():
+                        current = self.table.currentIndex()
+                        self.table.selectRow(current.row() if current.isValid() else 0)
                     return True
         return super().eventFilter(watched, event)
 
