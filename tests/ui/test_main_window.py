@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from helpers import Api, Server, own_server, own_server_fixture
+from kazoodesk.device_templates import listing_row
 from kazoodesk.profiles import Profile, ProfileStore
 from kazoodesk.resources import resource_path
 from kazoodesk.ui import device_actions
@@ -223,3 +224,44 @@ def test_keyboard_shortcuts(qtbot: Any, window: MainWindow) -> None:
     qtbot.keyClick(window.devices.table, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(window.new_menu.isVisible)
     window.new_menu.close()
+
+
+def test_sync_notify_and_quickcall_report_each_device(
+    qtbot: Any, run_async: Any, window: MainWindow
+) -> None:
+    model = window.devices.model
+    ids = [model.device_id(model.index(row, 0)) for row in range(2)]
+    first = str(model.device_row(ids[0])["name"])  # type: ignore[index]
+
+    run_async(device_actions.sync(window, ids, True))
+    assert window.statusBar().currentMessage() == "Reboot: 2 of 2 done"
+
+    job = spawn(device_actions.notify(window, ids[:1]))
+    dialog = open_dialog(qtbot, NotifyDialog)
+    dialog.event_box.setCurrentText("resync")
+    dialog._ok()
+    qtbot.waitUntil(job.done)
+    assert window.statusBar().currentMessage().startswith(f"{first}: ")
+    assert "failed" not in window.statusBar().currentMessage()
+
+    job = spawn(device_actions.quickcall(window, ids[:1]))
+    dialog = open_dialog(qtbot, QuickcallDialog)
+    qtbot.keyClicks(dialog.number, "+1 415 555 0123")
+    dialog._ok()
+    qtbot.waitUntil(job.done)
+    assert window.statusBar().currentMessage() == f"{first}: calling +14155550123"
+
+
+def test_a_failed_action_says_why(qtbot: Any, window: MainWindow, server: Server) -> None:
+    with Api.logged_in(server) as api:
+        created = api.ok("PUT", f"{api.account}/devices", {"name": "Short-lived"})["data"]
+        window.devices.model.upsert(listing_row(created))
+        device_id = created["id"]
+        api.ok("DELETE", f"{api.account}/devices/{device_id}")
+
+    job = spawn(device_actions.set_enabled(window, [device_id], False))
+    box = open_dialog(qtbot, QMessageBox)
+
+    assert "failed" in box.text() and "not found" in box.text().lower()
+    box.accept()
+    qtbot.waitUntil(job.done)
