@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from sip_client import Phone, SipClient, device, run, running_registrar
 from sip_samples import sipp_register
@@ -166,16 +167,23 @@ def test_tcp_handler_failure_keeps_the_connection() -> None:
     run(story())
 
 
+async def until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Wait until `condition()` holds, checking every few milliseconds."""
+    async with asyncio.timeout(timeout):
+        while not condition():
+            await asyncio.sleep(0.01)
+
+
 def test_tcp_connections_are_bounded_and_idle_ones_closed() -> None:
     async def story() -> None:
         limits = TcpLimits(max_connections=2, idle_timeout_s=0.3)
         listener = await tcp_listener(Echo(), tcp=limits)
         streams = [await asyncio.open_connection(*listener.address) for _ in range(3)]
-        await asyncio.sleep(0.05)
-        assert len(listener) == 2
         assert await asyncio.wait_for(streams[2][0].read(), 2) == b""  # refused
-        assert await asyncio.wait_for(streams[0][0].read(), 2) == b""  # idle, then closed
-        assert len(listener) == 0
+        assert len(listener) == 2
+        for reader, _writer in streams[:2]:  # idle, then closed
+            assert await asyncio.wait_for(reader.read(), 5) == b""
+        await until(lambda: len(listener) == 0)
         await listener.close()
 
     run(story())

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from kazoodesk.simulator.registrar.credentials import DeviceCredentials
 from kazoodesk.simulator.registrar.headers import NameAddr, unquote, uri_key
 from kazoodesk.simulator.registrar.register import (
     RegisterRequest,
@@ -30,7 +31,9 @@ from kazoodesk.simulator.registrar.register import (
 
 @dataclass(slots=True, eq=False)
 class Binding:
-    """One registered contact. Times are the table's clock (seconds)."""
+    """One registered contact. Times are the table's clock (seconds). `device`: who
+    registered it (the credentials it authenticated with), shared with the directory's
+    cache rather than copied, so 100,000 bindings stay small."""
 
     realm: str
     username: str
@@ -47,8 +50,12 @@ class Binding:
     instance: str | None = None  # +sip.instance as written (quoted)
     reg_id: str | None = None
     q: str | None = None
-    device_id: str | None = None
+    device: DeviceCredentials | None = None
     bucket: int = field(default=0, repr=False)
+
+    @property
+    def device_id(self) -> str | None:
+        return self.device.device_id if self.device is not None else None
 
     @property
     def aor(self) -> str:
@@ -203,7 +210,7 @@ class BindingTable:
         return Binding(
             req.realm, req.username, contact.uri, req.source_ip, req.source_port,
             req.transport, req.user_agent, req.call_id, req.cseq, expires_at, now, now,
-            params.get("+sip.instance"), params.get("reg-id"), params.get("q"), req.device_id,
+            params.get("+sip.instance"), params.get("reg-id"), params.get("q"), req.device,
         )  # fmt: skip
 
     def _commit(
@@ -237,8 +244,8 @@ class BindingTable:
                 params.get("reg-id"),
                 params.get("q"),
             )
-            if req.device_id is not None:
-                b.device_id = req.device_id
+            if req.device is not None:
+                b.device = req.device
             self._schedule(b)
             if id(b) in was_stored:  # else added by an earlier contact of this request
                 changes.append(BindingChange(ChangeKind.REFRESHED, b))

@@ -11,6 +11,7 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from kazoodesk.simulator.registrar.credentials import DeviceCredentials
 from kazoodesk.simulator.registrar.headers import (
     NameAddr,
     SipParseError,
@@ -60,7 +61,7 @@ class RegisterRequest:
     source_port: int
     transport: str = "UDP"
     user_agent: str = ""
-    device_id: str | None = None
+    device: DeviceCredentials | None = None  # who it authenticated as
 
     @property
     def wildcard(self) -> bool:

@@ -82,7 +82,6 @@ class Registrar:
             s.timer_j_s, s.max_transactions, max_bytes=s.max_transaction_bytes
         )
         self.client_transactions = ClientTransactions(s.client_timers)
-        self._devices: dict[tuple[str, str], DeviceCredentials] = {}  # AOR -> who registered
         self._listeners: Listeners | None = None
         self._sweeper: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -199,7 +198,7 @@ class Registrar:
             decision = self._auth.check(msg, req, addr[0], now)
         if decision.device is None:
             return self._refused(msg, addr, req, decision, now, link)
-        req.device_id = decision.device.device_id
+        req.device = decision.device
         result = self._retransmitted(req, self.table.apply(req, now))
         if result.ok:
             self._committed(req, decision.device, result, now)
@@ -245,11 +244,8 @@ class Registrar:
     def _committed(
         self, req: RegisterRequest, device: DeviceCredentials, result: RegisterResult, now: float
     ) -> None:
-        aor = (req.realm, req.username)
-        if result.bindings:
-            self._devices[aor] = device
-        else:
-            self._devices.pop(aor, None)
+        if self._on_change is None:
+            return
         for change in result.changes:
             self._binding_event(EventKind(change.kind.value), change.binding, device, now)
 
@@ -299,10 +295,7 @@ class Registrar:
         now = self._clock() if now is None else now
         expired = self.table.sweep(now)
         for b in expired:
-            device = self._device_of(b)
-            if not self.table.lookup(b.realm, b.username):
-                self._devices.pop((b.realm, b.username), None)
-            self._binding_event(EventKind.EXPIRED, b, device, now)
+            self._binding_event(EventKind.EXPIRED, b, b.device, now)
         self.server_transactions.purge()
         return expired
 
@@ -326,9 +319,6 @@ class Registrar:
     def count(self, realm: str | None = None) -> int:
         return self.table.count(realm.lower() if realm else None)
 
-    def _device_of(self, b: Binding) -> DeviceCredentials | None:
-        return self._devices.get((b.realm, b.username))
-
     def registered_device_ids(self, realm: str) -> set[str]:
         """For `/devices/status`: every device with a binding in the realm."""
         return {b.device_id for b in self.table.bindings(realm.lower()) if b.device_id}
@@ -342,7 +332,7 @@ class Registrar:
             proxy = None
             if listeners is not None:
                 proxy = listeners.tcp_address if b.transport == "TCP" else listeners.udp_address
-            rows.append(registration_record(b, self._device_of(b), now, proxy))
+            rows.append(registration_record(b, b.device, now, proxy))
         return rows
 
     def flush(self, realm: str, username: str | None = None) -> list[Binding]:
@@ -355,8 +345,7 @@ class Registrar:
             removed = self.table.remove(realm, username.lower())
         now = self._clock()
         for b in removed:
-            device = self._devices.pop((b.realm, b.username), None) or self._device_of(b)
-            self._binding_event(EventKind.UNREGISTERED, b, device, now, "flushed")
+            self._binding_event(EventKind.UNREGISTERED, b, b.device, now, "flushed")
         return removed
 
     # -- NOTIFY --------------------------------------------------------------------------
@@ -396,7 +385,10 @@ class Registrar:
         return task
 
     def _notify_credentials(self, realm: str, username: str) -> tuple[str, str] | None:
-        device = self._lookup(realm, username) or self._devices.get((realm, username))
+        device = self._lookup(realm, username)
+        if device is None:  # gone from the store: the credentials it registered with
+            known = (b.device for b in self.table.lookup(realm, username) if b.device)
+            device = next(known, None)
         if device is None or not device.password:
             return None
         return device.username or username, device.password
