@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import qasync
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from kazoodesk.profiles import Profile, ProfileStore, load_secret
@@ -49,6 +51,7 @@ async def _main(options: GuiOptions, demo: DemoServer, profiles: ProfileStore) -
     closed = asyncio.Event()
     window.closed.connect(closed.set)
     window.show()
+    _close_on_signals(window)
     status = 0
     try:
         if options.smoke_test is not None:
@@ -84,6 +87,7 @@ async def _connect(window: MainWindow, options: GuiOptions) -> None:
 
 async def smoke_test(window: MainWindow, path: Path) -> int:
     """Demo mode until the device list is loaded; screenshot to `path`; 0, or 1 with a reason."""
+    window.resize(1280, 800)  # the same picture whatever size the window had last time
     loaded: asyncio.Future[int] = asyncio.get_running_loop().create_future()
 
     def listed(count: int) -> None:
@@ -108,6 +112,17 @@ async def smoke_test(window: MainWindow, path: Path) -> int:
 def _fail(reason: str) -> int:
     print(f"kazoodesk: smoke test failed: {reason}", file=sys.stderr, flush=True)
     return 1
+
+
+def _close_on_signals(window: MainWindow) -> None:
+    """Ctrl-C in the terminal (or SIGTERM) closes the window like its close button does."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: QTimer.singleShot(0, window.close))
+    # Python runs signal handlers only between bytecodes: wake it while Qt waits for events
+    heartbeat = QTimer(window)
+    heartbeat.setInterval(250)
+    heartbeat.timeout.connect(lambda: None)
+    heartbeat.start()
 
 
 def _exit_if_stuck(seconds: float) -> None:

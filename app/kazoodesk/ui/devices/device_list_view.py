@@ -91,6 +91,7 @@ class DeviceListView(QWidget):
         self.search.setAccessibleName("Search devices")
         self.search.setPlaceholderText("Search name, type, SIP username, MAC, owner…")
         self.search.setClearButtonEnabled(True)
+        self.search.setMinimumWidth(180)
         self.search.installEventFilter(self)
 
         self.type_combo = self._combo("deviceTypeFilter", "Device type")
