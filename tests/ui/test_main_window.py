@@ -16,6 +16,7 @@ from helpers import Api, Server, own_server, own_server_fixture
 from kazoodesk.device_templates import listing_row
 from kazoodesk.profiles import Profile, ProfileStore
 from kazoodesk.resources import resource_path
+from kazoodesk.simulator.runner import ServeOptions, SimulatorRunner
 from kazoodesk.ui import device_actions
 from kazoodesk.ui.devices.device_records import Column
 from kazoodesk.ui.dialogs.device_dialogs import NotifyDialog, QuickcallDialog
@@ -176,7 +177,22 @@ def test_server_going_away_is_shown_and_recovers(
         assert session.state is ConnectionState.RECONNECTING
         assert "Reconnecting" in window.connection_label.text()
         assert window.devices.model.rowCount() == DEMO_DEVICES  # what was listed stays
-        run_async(session.close())
+
+        port = int(vanishing.api.rsplit(":", 1)[1].split("/")[0])
+        back = SimulatorRunner(
+            ServeOptions(
+                data_dir=vanishing.runner.options.data_dir, port=port, sip_port=0, ws_port=0
+            )
+        )
+        with qtbot.waitSignal(window.devicesLoaded, timeout=30_000):
+            back.start_in_thread()
+        try:
+            assert session.state is ConnectionState.CONNECTED
+            assert "Connected" in window.connection_label.text()
+            assert window.devices.model.rowCount() == DEMO_DEVICES
+        finally:
+            run_async(session.close())
+            back.stop_thread()
 
 
 def test_owner_filter_shows_owned_and_hotdesked_devices(qtbot: Any, window: MainWindow) -> None:
