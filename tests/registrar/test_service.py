@@ -262,16 +262,14 @@ def test_a_retransmitted_register_gets_the_same_answer_and_changes_nothing_twice
             phone = Phone(await SipClient.udp(r.udp), "alice")
             first = phone.register_request()
             challenge = await phone.client.request(first)
-            # the challenge is stateless (RFC 3261 §8.2.7, as Kamailio's): a retransmission is
-            # challenged again, with a nonce of its own, and either nonce is good
+            # absorbed: sipp (and phones) take a 401 that differs from the first for a new one
             repeat = await phone.client.request(first)
-            assert (challenge.status, repeat.status) == (401, 401)
-            assert repeat.get("www-authenticate") != challenge.get("www-authenticate")
-            assert len(r.registrar.server_transactions) == 0
+            assert repeat.headers == challenge.headers  # same nonce, same To tag
+
             signed = phone.register_request(authorization=phone.authorization(challenge))
             answers = [await phone.client.request(signed) for _ in range(3)]
             assert all(a.headers == answers[0].headers for a in answers)
-            assert answers[0].status == 200  # the first nonce is as good as the second
+            assert answers[0].status == 200
             assert r.kinds() == ["registered"]
 
             r.registrar.server_transactions.clear()  # the cached answer is gone (Timer J)

@@ -50,9 +50,11 @@ class RegistrarSettings:
     unknown_realm_status: int = 404
     sweep_interval_s: float = 1.0
     timer_j_s: float = 32.0
-    # Timer J's cache: a few seconds of answers at thousands of REGISTERs/s. Evicting early is
-    # safe: a REGISTER already applied is answered 200 again (Kamailio's R_RETRANS).
-    max_transactions: int = 20_000
-    max_transaction_bytes: int = 12 * 1024 * 1024
+    # Timer J's cache holds a few seconds of answers at thousands of REGISTERs/s, which covers
+    # the retransmissions that follow a stall (an authenticated REGISTER evicted early is still
+    # answered 200 again, as Kamailio's R_RETRANS; a challenge would get a new nonce, which
+    # sipp counts as a failed call).
+    max_transactions: int = 40_000
+    max_transaction_bytes: int = 24 * 1024 * 1024
     client_timers: ClientTimers = field(default_factory=ClientTimers)
     limits: Limits = DEFAULT_LIMITS

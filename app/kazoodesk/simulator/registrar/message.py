@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import os
 import re
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from email.utils import formatdate
@@ -402,4 +403,5 @@ def transaction_key(msg: SipMessage) -> tuple[str, str, str]:
     method = msg.method if msg.method != "ACK" else "INVITE"
     if not branch.startswith("z9hG4bK"):
         branch = f"{branch}|{msg.call_id}|{msg.cseq}"
-    return branch, via.sent_by, method
+    # the cache keeps tens of thousands of keys: one copy of each sent-by and method
+    return branch, sys.intern(via.sent_by), sys.intern(method)

@@ -25,6 +25,7 @@ from kazoodesk.simulator.registrar.credentials import (
     RealmCheck,
 )
 from kazoodesk.simulator.registrar.headers import SipParseError
+from kazoodesk.simulator.registrar.memory import MemoryTrimmer
 from kazoodesk.simulator.registrar.message import (
     SipMessage,
     build_response,
@@ -82,6 +83,7 @@ class Registrar:
             s.timer_j_s, s.max_transactions, max_bytes=s.max_transaction_bytes
         )
         self.client_transactions = ClientTransactions(s.client_timers)
+        self.trimmer = MemoryTrimmer()  # RSS back down after the table grew or shrank a lot
         self._listeners: Listeners | None = None
         self._sweeper: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -197,7 +199,7 @@ class Registrar:
                 return self._respond(msg, addr, self.settings.unknown_realm_status)
             decision = self._auth.check(msg, req, addr[0], now)
         if decision.device is None:
-            return self._refused(msg, addr, req, decision, now, link)
+            return self._refused(msg, addr, req, decision, now)
         req.device = decision.device
         result = self._retransmitted(req, self.table.apply(req, now))
         if result.ok:
@@ -205,18 +207,8 @@ class Registrar:
         return self._result_response(msg, addr, result, now)
 
     def _refused(
-        self,
-        msg: SipMessage,
-        addr: Addr,
-        req: RegisterRequest,
-        decision: AuthDecision,
-        now: float,
-        link: Link,
+        self, msg: SipMessage, addr: Addr, req: RegisterRequest, decision: AuthDecision, now: float
     ) -> bytes | None:
-        """The answer to a REGISTER that authenticates as nobody. A plain challenge (no
-        credentials, or a nonce not ours) is sent statelessly, as Kamailio's registrar and
-        RFC 3261 §8.2.7 do: a retransmission gets a fresh nonce, and either nonce works. It
-        keeps the transaction cache for answers that a second processing would change."""
         if decision.failure is not None and self._on_change is not None:
             self._emit(RegistrarEvent(
                 EventKind.AUTH_FAILED, req.realm, req.username, addr, req.transport, now,
@@ -225,11 +217,7 @@ class Registrar:
         if decision.status == 0:
             return None
         headers = [("WWW-Authenticate", decision.challenge)] if decision.challenge else []
-        response = self._respond(msg, addr, decision.status, decision.reason, headers)
-        if decision.status == 401 and decision.failure is None:
-            link.send(response, addr)
-            return None
-        return response
+        return self._respond(msg, addr, decision.status, decision.reason, headers)
 
     @staticmethod
     def _retransmitted(req: RegisterRequest, result: RegisterResult) -> RegisterResult:
@@ -304,6 +292,7 @@ class Registrar:
             await asyncio.sleep(self.settings.sweep_interval_s)
             try:
                 self.sweep()
+                self.trimmer.check(len(self.table), time.monotonic())
             except Exception:  # noqa: BLE001
                 log.exception("registrar expiry sweep failed")
 

@@ -93,6 +93,10 @@ class UdpEndpoint:
         self._queued: deque[tuple[bytes, Addr]] = deque()
         self._fallback: asyncio.DatagramTransport | None = None
         self._address: Addr = ("", 0)
+        # one receive buffer, reused: `recvfrom(65536)` would allocate 64 KB per datagram and
+        # shrink it, which leaves the C heap fragmented under load
+        self._buffer = bytearray(65536)
+        self._view = memoryview(self._buffer)
 
     async def open(self, host: str, port: int) -> None:
         loop = asyncio.get_running_loop()
@@ -120,10 +124,11 @@ class UdpEndpoint:
         sock = self._sock
         if sock is None:
             return
-        recvfrom = sock.recvfrom
+        recvfrom_into, buffer, view = sock.recvfrom_into, self._buffer, self._view
         for _ in range(self.READ_BATCH):
             try:
-                data, addr = recvfrom(65536)
+                size, addr = recvfrom_into(buffer)
+                data = view[:size].tobytes()  # exactly as large as the datagram
             except (BlockingIOError, InterruptedError):
                 return
             except OSError as exc:  # ICMP unreachable after a send, mostly
