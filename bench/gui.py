@@ -1,0 +1,590 @@
+"""GUI benchmark (issue #3 §7): the main window against a simulator holding 100,000 devices.
+
+The simulator runs as `kazoodesk serve` in its own process, so its CPU is not the GUI's. Each
+GUI run is a fresh process (offscreen) that logs in and then measures, in milliseconds:
+
+1. first page: from the end of login to the first rows in the device model (and painted);
+2. the whole load: the largest and the p99 gap between ticks of a 10 ms QTimer from the end
+   of login until `devicesLoaded`, and the total load time;
+3. search keystrokes typed into the list's search box ("a" … "alic", then deleted again), from
+   the key press to the model updated (and to the table repainted);
+4. opening devices in the editor, from `open_device` to the form painted (the first open, which
+   may build the form, separately);
+5. the GUI process's RSS after the full load (VmRSS of /proc/self/status).
+
+Then 6. cold start: `kazoodesk --smoke-test` (demo mode, fresh process) until it prints
+"smoke test passed", against a bare PySide6 window start (QApplication, a QMainWindow with a
+QTableView, shown, events processed, grabbed), alternating, several runs each.
+
+    python bench/gui.py [--devices 100000] [--runs 3] [--cold-runs 5]
+
+Nothing here asserts: it prints a table and one verdict line per target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+sys.path.insert(0, str(ROOT / "app"))
+sys.path.insert(0, str(BENCH))
+
+from support import stop_process  # noqa: E402
+
+ACCOUNT = "Bench Co"
+ADMIN_PASSWORD = "bench-password-1"
+TICK_MS = 10
+SEARCH_KEYS = ["a", "l", "i", "c", "\b", "\b", "\b", "\b"]  # "\b": Backspace
+EDITOR_OPENS = 9  # the first, then 8 more
+IDLE_BEFORE_TYPING_S = 1.0  # a user does not type within a second of the list filling
+
+TARGETS = {
+    "first_page_ms": 300.0,
+    "max_gap_ms": 50.0,
+    "keystroke_ms": 50.0,
+    "editor_ms": 150.0,
+    "rss_mb": 400.0,
+    "cold_ratio": 2.0,
+}
+
+FIRST = ["Alice", "Bob", "Carol", "David", "Emma", "Frank", "Grace", "Hiro", "Ines", "Jamal"]
+LAST = ["Chen", "Martinez", "Okafor", "Kim", "Larsen", "Novak", "Silva", "Tanaka", "Weber"]
+PLACES = ["Desk", "Reception", "Warehouse", "Lab", "Office", "Lobby", "Kitchen", "Dock"]
+MODELS = ["Yealink T54W", "Polycom VVX 450", "Snom D785", "Grandstream GXP2170"]
+TYPES = ["sip_device"] * 6 + ["softphone"] * 3 + ["smartphone"]
+
+BARE_WINDOW = """
+import sys
+from PySide6.QtWidgets import QApplication, QMainWindow, QTableView
+app = QApplication(sys.argv[:1])
+window = QMainWindow()
+window.setCentralWidget(QTableView(window))
+window.resize(1280, 760)
+window.show()
+app.processEvents()
+window.grab()
+print("bare window shown", flush=True)
+"""
+
+
+def load_average() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.2f} (1 min) {five:.2f} (5 min) on {os.cpu_count()} cores"
+
+
+# ---- the store -------------------------------------------------------------------------------
+
+
+def seed(data_dir: Path, count: int, seed_value: int = 7) -> None:
+    """The master account and `Bench Co` (admin `admin`) with `count` devices of mixed types,
+    80% owned by one of count/100 users, the SIP phones with unique MACs."""
+    from kazoodesk.simulator import demo
+    from kazoodesk.simulator.service import Simulator
+
+    rnd = random.Random(seed_value)
+    users = [
+        {
+            "id": uuid.UUID(int=rnd.getrandbits(128)).hex,
+            "first_name": rnd.choice(FIRST),
+            "last_name": rnd.choice(LAST),
+            "username": f"user{n}",
+            "password": f"user-password-{n}",
+        }
+        for n in range(max(1, count // 100))
+    ]
+    devices = []
+    for n in range(count):
+        device_type = rnd.choice(TYPES)
+        owner = rnd.choice(users) if rnd.random() < 0.8 else None
+        name = f"{rnd.choice(PLACES)} {n}"
+        if owner:
+            name = f"{owner['first_name']}'s {name}"
+        device: dict[str, Any] = {
+            "id": uuid.UUID(int=rnd.getrandbits(128)).hex,
+            "name": name,
+            "device_type": device_type,
+            "enabled": rnd.random() > 0.03,
+            "sip": {"username": f"bench{n:06d}", "password": f"secret{n:06d}x"},
+        }
+        if device_type == "sip_device":
+            device["name"] += f" – {rnd.choice(MODELS)}"
+            device["mac_address"] = f"{n:012x}"
+        if owner:
+            device["owner_id"] = owner["id"]
+        devices.append(device)
+    data = demo.bootstrap_data()
+    master = data["accounts"][0]
+    admin = {
+        "id": uuid.UUID(int=rnd.getrandbits(128)).hex,
+        "first_name": "Bench",
+        "last_name": "Admin",
+        "username": "admin",
+        "password": ADMIN_PASSWORD,
+        "priv_level": "admin",
+    }
+    data["accounts"].append(
+        {
+            "id": uuid.UUID(int=rnd.getrandbits(128)).hex,
+            "name": ACCOUNT,
+            "realm": "bench.kazoodesk.test",
+            "parent_id": master["id"],
+            "users": [admin, *users],
+            "devices": devices,
+        }
+    )
+    sim = Simulator.open(data_dir)
+    try:
+        demo.seed(sim.store, sim.schemas, data)
+    finally:
+        sim.close()
+
+
+def start_server(data_dir: Path) -> tuple[subprocess.Popen[str], dict[str, Any]]:
+    args = [sys.executable, "-m", "kazoodesk", "serve", "--data", str(data_dir)]
+    proc = subprocess.Popen(
+        [*args, "--port", "0", "--no-phones"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if not line.startswith("KAZOODESK READY "):
+        stop_process(proc)
+        raise SystemExit(f"the simulator did not start: {line!r}")
+    return proc, json.loads(line.removeprefix("KAZOODESK READY "))
+
+
+# ---- one GUI run (a child process) -----------------------------------------------------------
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * p))] if ordered else 0.0
+
+
+def rss_mb(field: str = "VmRSS") -> float:
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def gui_run(ready: dict[str, Any], work_dir: Path) -> dict[str, Any]:
+    """Start the app's window in this process, log in, measure; the figures as a dict."""
+    import qasync
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication(sys.argv[:1])
+    app.setOrganizationName("kazoodesk-bench")
+    app.setApplicationName("kazoodesk-bench")
+    app.setQuitOnLastWindowClosed(False)
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    with loop:
+        result: dict[str, Any] = loop.run_until_complete(_measure(ready, work_dir))
+    return result
+
+
+class GcWatch:
+    """Pauses of the garbage collector's full (generation 2) collections."""
+
+    def __init__(self) -> None:
+        self.pauses: list[tuple[float, float]] = []  # (start, ms)
+        self._start = 0.0
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, phase: str, info: dict[str, Any]) -> None:
+        if info["generation"] != 2:
+            return
+        if phase == "start":
+            self._start = time.perf_counter()
+        else:
+            self.pauses.append((self._start, (time.perf_counter() - self._start) * 1000))
+
+    def close(self) -> None:
+        gc.callbacks.remove(self._callback)
+
+
+async def _measure(ready: dict[str, Any], work_dir: Path) -> dict[str, Any]:
+    from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+    from PySide6.QtTest import QTest
+
+    from kazoodesk.kazoo import KazooClient
+    from kazoodesk.profiles import ProfileStore
+    from kazoodesk.ui.main_window import MainWindow
+    from kazoodesk.ui.session import Session
+    from kazoodesk.ui.tasks import cancel_all, spawn
+
+    now = time.perf_counter
+    window = MainWindow(ProfileStore(work_dir))
+    window.resize(1280, 760)
+    window.show()
+    await asyncio.sleep(0.3)  # shown and painted, idle
+    model, table = window.devices.model, window.devices.table
+
+    client = KazooClient(ready["api"])
+    await client.login(
+        account_name=ready["account_name"], username=ready["username"], password=ready["password"]
+    )
+    session = Session(client, label="bench")
+
+    marks: dict[str, float] = {}
+    ticks: list[float] = []
+    ticker = QTimer()
+    ticker.setTimerType(Qt.TimerType.PreciseTimer)
+    ticker.setInterval(TICK_MS)
+
+    def tick() -> None:
+        ticks.append(now())
+        if "editor" not in marks and window.editor is not None:
+            marks["editor"] = ticks[-1]  # the gap before this tick holds the editor's build
+
+    ticker.timeout.connect(tick)
+
+    def rows_changed() -> None:
+        if "first_rows" not in marks and model.rowCount() > 0:
+            marks["first_rows"] = now()
+
+    model.layoutChanged.connect(rows_changed)
+    model.rowsInserted.connect(rows_changed)
+    model.modelReset.connect(rows_changed)
+
+    class PaintWatch(QObject):
+        """When the table starts painting with rows in it."""
+
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.Paint and "first_rows" in marks:
+                marks.setdefault("first_paint", now())
+            return False
+
+    paint_watch = PaintWatch()
+    table.viewport().installEventFilter(paint_watch)
+    loaded: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+    def listed(count: int) -> None:
+        if not loaded.done():
+            loaded.set_result(count)
+
+    window.devicesLoaded.connect(listed)
+    gc_watch = GcWatch()
+
+    start = now()
+    ticks.append(start)
+    ticker.start()
+    spawn(window.attach(session))
+    count = await loaded
+    done = now()
+    ticker.stop()
+    ticks.append(done)
+    table.viewport().removeEventFilter(paint_watch)
+    gaps = [(b - a) * 1000 for a, b in zip(ticks, ticks[1:], strict=False)]
+    worst = max(range(len(gaps)), key=gaps.__getitem__)
+    # the gap that ends with the first tick seeing the editor: the window built it in there
+    editor_gap = next((i for i, t in enumerate(ticks[1:]) if t == marks.get("editor")), None)
+    other_gaps = [g for i, g in enumerate(gaps) if i != editor_gap]
+    gc_pauses = [ms for at, ms in gc_watch.pauses if start <= at <= done]
+    gc_watch.close()
+
+    await asyncio.sleep(IDLE_BEFORE_TYPING_S)
+    rss_loaded = rss_mb()
+
+    # search: keystrokes into the box; the model is updated inside the key press
+    search = window.devices.search
+    search.setFocus()
+    updated: list[float] = []
+    model.layoutChanged.connect(lambda: updated.append(now()))
+    keystrokes = []
+    for key in SEARCH_KEYS:
+        updated.clear()
+        began = now()
+        if key == "\b":
+            QTest.keyClick(search, Qt.Key.Key_Backspace)
+        else:
+            QTest.keyClicks(search, key)
+        returned = now()
+        table.viewport().repaint()
+        painted = now()
+        model_ms = ((updated[-1] if updated else returned) - began) * 1000
+        keystrokes.append(
+            {
+                "text": search.text(),
+                "model_ms": model_ms,
+                "painted_ms": (painted - began) * 1000,
+                "shown": model.rowCount(),
+            }
+        )
+        await asyncio.sleep(0.15)  # typing pace: the loop runs between keys
+
+    # the editor: devices spread over the list
+    editor = window.editor
+    assert editor is not None
+    rows = model.rowCount()
+    ids = model.ids_at(range(0, rows, max(1, rows // EDITOR_OPENS)))[:EDITOR_OPENS]
+    opens = []
+    for device_id in ids:
+        began = now()
+        shown = await editor.open_device(device_id)
+        loaded_at = now()
+        editor.repaint()
+        painted = now()
+        assert shown and editor.device_id == device_id
+        opens.append({"loaded_ms": (loaded_at - began) * 1000, "ms": (painted - began) * 1000})
+        await asyncio.sleep(0.1)
+
+    result = {
+        "devices": count,
+        "first_rows_ms": (marks["first_rows"] - start) * 1000,
+        "first_paint_ms": (marks.get("first_paint", done) - start) * 1000,
+        "load_s": done - start,
+        "max_gap_ms": gaps[worst],
+        "max_gap_at_s": ticks[worst] - start,
+        "p99_gap_ms": percentile(gaps, 0.99),
+        "editor_gap_ms": gaps[editor_gap] if editor_gap is not None else 0.0,
+        "max_other_gap_ms": max(other_gaps, default=0.0),
+        "gaps_over_50": sum(1 for g in gaps if g > 50),
+        "gc_full": len(gc_pauses),
+        "gc_longest_ms": max(gc_pauses, default=0.0),
+        "rss_loaded_mb": rss_loaded,
+        "rss_end_mb": rss_mb(),
+        "rss_peak_mb": rss_mb("VmHWM"),
+        "keystrokes": keystrokes,
+        "opens": opens,
+    }
+    window.close()
+    await cancel_all()
+    await session.close()
+    return result
+
+
+# ---- cold start -----------------------------------------------------------------------------
+
+
+def time_to_line(args: list[str], marker: str, env: dict[str, str]) -> tuple[float, float]:
+    """Seconds from starting `args` to the stdout line containing `marker`, and to its exit."""
+    began = time.perf_counter()
+    proc = subprocess.Popen(
+        args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
+    assert proc.stdout is not None
+    seen = None
+    for line in proc.stdout:
+        if marker in line and seen is None:
+            seen = time.perf_counter() - began
+    proc.wait()
+    ended = time.perf_counter() - began
+    if seen is None or proc.returncode != 0:
+        err = proc.stderr.read() if proc.stderr else ""
+        raise SystemExit(f"{args[:3]} failed ({proc.returncode}): {err.strip()[-500:]}")
+    if proc.stderr:
+        proc.stderr.close()
+    return seen, ended
+
+
+def cold_start(runs: int, work_dir: Path, env: dict[str, str]) -> dict[str, list[float]]:
+    demo_dir = work_dir / "demo"
+    shot = work_dir / "smoke.png"
+    app = [sys.executable, "-m", "kazoodesk", "--smoke-test", str(shot), "--data", str(demo_dir)]
+    bare = [sys.executable, "-c", BARE_WINDOW]
+    # warm-up (also seeds the demo store once, and fills the OS file cache for both)
+    time_to_line(app, "smoke test passed", env)
+    time_to_line(bare, "bare window shown", env)
+    times: dict[str, list[float]] = {"app": [], "app_exit": [], "bare": [], "bare_exit": []}
+    for _ in range(runs):
+        seen, ended = time_to_line(bare, "bare window shown", env)
+        times["bare"].append(seen)
+        times["bare_exit"].append(ended)
+        seen, ended = time_to_line(app, "smoke test passed", env)
+        times["app"].append(seen)
+        times["app_exit"].append(ended)
+    return times
+
+
+# ---- report -----------------------------------------------------------------------------------
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "MISSED"
+
+
+def spread(values: list[float]) -> str:
+    return (
+        f"median {statistics.median(values):7.1f}   min {min(values):7.1f}   max {max(values):7.1f}"
+    )
+
+
+def report_gui(results: list[dict[str, Any]]) -> list[str]:
+    def col(key: str) -> list[float]:
+        return [float(r[key]) for r in results]
+
+    print(f"\nGUI runs (each a fresh process), {len(results)} runs; figures per run:")
+    print(
+        "  (ms from the end of login; gaps between ticks of a 10 ms timer until devicesLoaded;"
+        " 'editor' is the gap\n   in which the window built the device editor, 'other' the"
+        " largest of the rest; gc2 = full collections)"
+    )
+    header = (
+        f"{'run':>3} {'first rows':>10} {'painted':>8} {'load s':>7} {'max gap':>8}"
+        f" {'at s':>6} {'editor':>7} {'other':>6} {'p99 gap':>8} {'>50ms':>6} {'gc2':>4}"
+        f" {'gc2 max':>8} {'RSS MB':>7}"
+    )
+    print(header)
+    for n, r in enumerate(results, 1):
+        print(
+            f"{n:>3} {r['first_rows_ms']:>10.1f} {r['first_paint_ms']:>8.1f} {r['load_s']:>7.2f}"
+            f" {r['max_gap_ms']:>8.1f} {r['max_gap_at_s']:>6.2f} {r['editor_gap_ms']:>7.1f}"
+            f" {r['max_other_gap_ms']:>6.1f} {r['p99_gap_ms']:>8.1f} {r['gaps_over_50']:>6}"
+            f" {r['gc_full']:>4} {r['gc_longest_ms']:>8.1f} {r['rss_loaded_mb']:>7.0f}"
+        )
+    print("\nsearch keystrokes, ms from key press to model updated (to table repainted):")
+    typed = [k for r in results for k in r["keystrokes"]]
+    for n, r in enumerate(results, 1):
+        cells = "  ".join(
+            f"{k['text'] or '∅'!r}:{k['model_ms']:.1f}({k['painted_ms']:.1f})"
+            for k in r["keystrokes"]
+        )
+        print(f"  run {n}: {cells}")
+    shown = {k["text"]: k["shown"] for k in results[0]["keystrokes"]}
+    print("  rows shown: " + ", ".join(f"{t or '∅'!r} {s:,}" for t, s in shown.items()))
+    print("\neditor opens, ms from open_device to the form painted (server round trip included):")
+    for n, r in enumerate(results, 1):
+        first, rest = r["opens"][0], [o["ms"] for o in r["opens"][1:]]
+        print(
+            f"  run {n}: first {first['ms']:6.1f}   then median {statistics.median(rest):6.1f}"
+            f"   max {max(rest):6.1f}   ({len(rest)} devices)"
+        )
+    print(
+        "\nRSS MB: after load "
+        + ", ".join(f"{v:.0f}" for v in col("rss_loaded_mb"))
+        + "; at the end "
+        + ", ".join(f"{v:.0f}" for v in col("rss_end_mb"))
+        + "; peak (VmHWM) "
+        + ", ".join(f"{v:.0f}" for v in col("rss_peak_mb"))
+    )
+
+    first = statistics.median(col("first_rows_ms"))
+    max_gap = max(col("max_gap_ms"))
+    editor_gap = max(col("editor_gap_ms"))
+    other_gap = max(col("max_other_gap_ms"))
+    p99 = statistics.median(col("p99_gap_ms"))
+    key_max = max(k["model_ms"] for k in typed)
+    key_paint_max = max(k["painted_ms"] for k in typed)
+    later = [o["ms"] for r in results for o in r["opens"][1:]]
+    first_opens = [r["opens"][0]["ms"] for r in results]
+    rss = max(col("rss_loaded_mb"))
+    t = TARGETS
+    return [
+        f"1. first page after login <= {t['first_page_ms']:.0f} ms: median {first:.1f} ms"
+        f" (painted {statistics.median(col('first_paint_ms')):.1f} ms) -> "
+        + verdict(first <= t["first_page_ms"]),
+        f"2. UI never stalls > {t['max_gap_ms']:.0f} ms while loading: max gap {max_gap:.1f} ms"
+        f" (editor build {editor_gap:.1f} ms, all else <= {other_gap:.1f} ms), p99 {p99:.1f} ms,"
+        f" load {statistics.median(col('load_s')):.2f} s -> " + verdict(max_gap <= t["max_gap_ms"]),
+        f"3. search keystroke <= {t['keystroke_ms']:.0f} ms: max {key_max:.1f} ms"
+        f" (with repaint {key_paint_max:.1f} ms) -> " + verdict(key_max <= t["keystroke_ms"]),
+        f"4. editor open <= {t['editor_ms']:.0f} ms: median {statistics.median(later):.1f} ms,"
+        f" max {max(later):.1f} ms; first open {statistics.median(first_opens):.1f} ms -> "
+        + verdict(max(later) <= t["editor_ms"] and max(first_opens) <= t["editor_ms"]),
+        f"5. RSS after full load <= {t['rss_mb']:.0f} MB: {rss:.0f} MB -> "
+        + verdict(rss <= t["rss_mb"]),
+    ]
+
+
+def report_cold(times: dict[str, list[float]]) -> str:
+    print(f"\ncold start, s ({len(times['app'])} runs each, alternating):")
+    print(f"  kazoodesk --smoke-test to 'smoke test passed': {spread(times['app'])}")
+    print(f"  kazoodesk --smoke-test to exit:                {spread(times['app_exit'])}")
+    print(f"  bare PySide6 window to shown:                  {spread(times['bare'])}")
+    print(f"  bare PySide6 window to exit:                   {spread(times['bare_exit'])}")
+    ratio = statistics.median(times["app"]) / statistics.median(times["bare"])
+    return (
+        f"6. cold start <= {TARGETS['cold_ratio']:.0f}x a bare window: {ratio:.2f}x -> "
+        + verdict(ratio <= TARGETS["cold_ratio"])
+    )
+
+
+# ---- main ----------------------------------------------------------------------------------------
+
+
+def child_main(ready_json: str, work_dir: str) -> None:
+    result = gui_run(json.loads(ready_json), Path(work_dir))
+    print("RESULT " + json.dumps(result), flush=True)
+
+
+def run_children(
+    ready: dict[str, Any], runs: int, work_dir: Path, env: dict[str, str]
+) -> Iterator[dict[str, Any]]:
+    for n in range(runs):
+        proc = subprocess.run(
+            [sys.executable, __file__, "--child", json.dumps(ready), str(work_dir)],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+        )
+        lines = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
+        if proc.returncode != 0 or not lines:
+            raise SystemExit(f"GUI run {n + 1} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+        yield json.loads(lines[-1].removeprefix("RESULT "))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--devices", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=3, help="GUI runs (fresh processes)")
+    parser.add_argument("--cold-runs", type=int, default=5, help="cold starts of each kind")
+    parser.add_argument("--skip-cold", action="store_true", help="no cold start comparison")
+    parser.add_argument("--child", nargs=2, metavar=("READY", "DIR"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child_main(*args.child)
+        return
+
+    with tempfile.TemporaryDirectory(prefix="kazoodesk-bench-gui-") as tmp:
+        work = Path(tmp)
+        # settings, profiles and the demo store of the runs stay in here
+        env = {
+            **os.environ,
+            "XDG_CONFIG_HOME": str(work / "config"),
+            "XDG_DATA_HOME": str(work / "data"),
+            "PYTHONUNBUFFERED": "1",
+        }
+        os.environ.update(env)
+        print(f"GUI benchmark: {args.devices:,} devices; {load_average()}")
+        began = time.perf_counter()
+        seed(work / "store", args.devices)
+        print(f"seeded {args.devices:,} devices in {time.perf_counter() - began:.1f} s")
+        server, ready = start_server(work / "store")
+        try:
+            results = list(run_children(ready, args.runs, work / "profiles", env))
+        finally:
+            stop_process(server)
+        verdicts = report_gui(results)
+        if not args.skip_cold:
+            print(f"\n{load_average()}")
+            verdicts.append(report_cold(cold_start(args.cold_runs, work, env)))
+        print(f"\n{load_average()}\ntargets:")
+        for line in verdicts:
+            print("  " + line)
+
+
+if __name__ == "__main__":
+    main()
