@@ -9,11 +9,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 import qasync
+from helpers_ui import RunningDemo
 from PySide6.QtCore import QCoreApplication, QSettings
+
+from helpers import Server
+from kazoodesk.profiles import ProfileStore
+from kazoodesk.ui.main_window import MainWindow
 
 T = TypeVar("T")
 
@@ -61,3 +67,17 @@ def run_async(qloop: asyncio.AbstractEventLoop, qtbot: Any) -> Any:
         return task.result()
 
     return run
+
+
+@pytest.fixture
+def window(qtbot: Any, run_async: Any, server: Server, tmp_path: Path) -> Iterator[MainWindow]:
+    """The main window in demo mode on the module's `server` (a fixture each module names)."""
+    window = MainWindow(ProfileStore(tmp_path), RunningDemo(server))
+    qtbot.addWidget(window)
+    window.show()
+    assert run_async(window.start_demo(), timeout=30)
+    yield window
+    if window.editor is not None:
+        window.editor.clear()  # whatever a test left unsaved: closing must not ask
+    if window.session is not None:
+        run_async(window.session.close())

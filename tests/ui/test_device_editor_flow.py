@@ -28,19 +28,6 @@ server = own_server_fixture("editor-flow-store")
 
 
 @pytest.fixture
-def window(qtbot: Any, run_async: Any, server: Server, tmp_path: Path) -> Iterator[MainWindow]:
-    window = MainWindow(ProfileStore(tmp_path), RunningDemo(server))
-    qtbot.addWidget(window)
-    window.show()
-    assert run_async(window.start_demo(), timeout=30)
-    yield window
-    if window.editor is not None:
-        window.editor.clear()  # whatever a test left unsaved: closing must not ask
-    if window.session is not None:
-        run_async(window.session.close())
-
-
-@pytest.fixture
 def api(server: Server) -> Iterator[Api]:
     with Api.logged_in(server) as client:
         yield client

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,19 +31,6 @@ DEMO_DEVICES = len(
         if a["name"] == "Demo Co"
     )["devices"]
 )
-
-
-@pytest.fixture
-def window(qtbot: Any, run_async: Any, server: Server, tmp_path: Path) -> Iterator[MainWindow]:
-    window = MainWindow(ProfileStore(tmp_path), RunningDemo(server))
-    qtbot.addWidget(window)
-    window.show()
-    assert run_async(window.start_demo(), timeout=30)
-    yield window
-    if window.editor is not None:
-        window.editor.clear()  # whatever a test left unsaved: closing must not ask
-    if window.session is not None:
-        run_async(window.session.close())
 
 
 def names(window: MainWindow) -> list[str]:

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import secrets
-import string
 import zoneinfo
 from typing import Any, Final
 
@@ -34,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kazoodesk.device_templates import generate_password
 from kazoodesk.schema.defaults import json_copy
 from kazoodesk.schema.fields import FieldSpec, Kind, pattern_matches
 from kazoodesk.ui.editor.presentation import FieldOptions
@@ -285,21 +284,9 @@ class StringEditor(Editor):
         self.line.setStyleSheet(_INVALID_INPUT if invalid else "")
 
 
-_PASSWORD_ALPHABET: Final = string.ascii_letters + string.digits
-
-
 def strong_password(min_length: int | None, max_length: int | None) -> str:
-    """A random password of letters and digits (what phones accept everywhere), 16 characters
-    unless the schema's bounds say otherwise, with at least one of each kind."""
-    size = max(min_length or 0, min(16, max_length or 16), 3)
-    while True:
-        text = "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(size))
-        if (
-            any(c.islower() for c in text)
-            and any(c.isupper() for c in text)
-            and any(c.isdigit() for c in text)
-        ):
-            return text
+    """A strong password, 16 characters unless the schema's bounds say otherwise."""
+    return generate_password(max(min_length or 0, min(16, max_length or 16), 3))
 
 
 class PasswordEditor(StringEditor):
