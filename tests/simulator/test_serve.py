@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import os
 import signal
 import socket
 import subprocess
@@ -24,11 +26,18 @@ class Serve:
     """One `python -m kazoodesk serve` process; stdout is read line by line in a thread."""
 
     def __init__(
-        self, data_dir: Path, *extra: str, port: int = 0, signal_on_ready: int | None = None
+        self,
+        data_dir: Path,
+        *extra: str,
+        port: int = 0,
+        signal_on_ready: int | None = None,
+        phones: bool = False,
     ) -> None:
         self.signal_on_ready = signal_on_ready
         self.signalled_at: float | None = None
         self.args = serve_command(data_dir, *extra, port=port)
+        if phones:  # with --demo: the live demo phones, which serve_command turns off
+            self.args.remove("--no-phones")
         self.proc = subprocess.Popen(
             self.args,
             stdin=subprocess.DEVNULL,
@@ -99,9 +108,10 @@ def serve(
     *extra: str,
     port: int = 0,
     signal_on_ready: int | None = None,
+    phones: bool = False,
 ) -> Serve:
     """Start `kazoodesk serve`; `started` (conftest) kills it if the test leaves it running."""
-    server = Serve(data_dir, *extra, port=port, signal_on_ready=signal_on_ready)
+    server = Serve(data_dir, *extra, port=port, signal_on_ready=signal_on_ready, phones=phones)
     started.append(server)
     return server
 
@@ -224,6 +234,51 @@ def test_signal_with_open_client_connections_exits_zero_promptly(
         assert server.stop(signum, timeout=30) == 0, server.stderr
         # an open keep-alive connection must not hold the exit for aiohttp's 60 s wait
         assert time.monotonic() - began < 15
+    assert "Traceback" not in server.stderr, server.stderr
+
+
+def open_websocket(url: str) -> socket.socket:
+    """A websocket to the event server (the upgrade handshake only), left open."""
+    host, port = url.removeprefix("ws://").split(":")
+    sock = socket.create_connection((host, int(port)), timeout=10)
+    key = base64.b64encode(os.urandom(16)).decode()
+    request = (
+        f"GET / HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
+    sock.sendall(request.encode())
+    assert sock.recv(4096).startswith(b"HTTP/1.1 101"), "no websocket upgrade"
+    return sock
+
+
+def test_sigterm_with_the_demo_phones_exits_zero(tmp_path: Path, started: list[Serve]) -> None:
+    """`serve --reset --demo` with its phones registered, one of them rebooting after a
+    check-sync and an event websocket open: SIGTERM ends it (phones unregister within their
+    stop timeout, the HTTP sites within theirs) well before the generous timeout below."""
+    server = serve(started, tmp_path / "data", "--reset", "--demo", phones=True)
+    ready = server.ready()
+    api, account = ready["api"], ready["account_id"]
+    token = token_for(api, ready)
+
+    def registered() -> list[str]:
+        reply = get(api, f"/accounts/{account}/devices/status", token)
+        assert reply.status_code == 200, reply.text
+        return [row["device_id"] for row in reply.json()["data"]]
+
+    deadline = time.monotonic() + 30
+    while len(registered()) < 5 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    phones = registered()
+    assert len(phones) >= 5, phones
+    sync = httpx.post(
+        f"{api}/accounts/{account}/devices/{phones[0]}/sync",
+        headers={"X-Auth-Token": token},
+        json={"data": {}},
+        timeout=10,
+    )
+    assert sync.status_code == 200, sync.text  # that phone unregisters and reboots
+    with open_websocket(ready["websocket"]):
+        assert server.stop(signal.SIGTERM, timeout=30) == 0, server.stderr
     assert "Traceback" not in server.stderr, server.stderr
 
 

@@ -155,14 +155,19 @@ class Phone(asyncio.DatagramProtocol):
         self._task = asyncio.create_task(self._run(), name=f"phone {self.spec.username}")
 
     async def stop(self) -> None:
+        """Stop the phone's task, unregister if registered (best effort), close the socket;
+        all of it within about `stop_timeout` whatever the registrar does."""
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            # asyncio.wait, not `await task`: a cancellation swallowed somewhere below (3.11's
+            # wait_for does that when its inner future completes at the same moment) must
+            # not hold the shutdown
+            await asyncio.wait({task}, timeout=self.timings.stop_timeout)
         if self._transport is not None and self.state == "registered":
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._register(0), self.timings.stop_timeout)
+                async with asyncio.timeout(self.timings.stop_timeout):
+                    await self._register(0)
         self.state = "stopped"
         if self._transport is not None:
             self._transport.close()
@@ -230,7 +235,8 @@ class Phone(asyncio.DatagramProtocol):
         if self._reboot:
             return
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), max(delay, 0.0))
+            async with asyncio.timeout(max(delay, 0.0)):
+                await self._wake.wait()
 
     @staticmethod
     def _now() -> float:
@@ -336,7 +342,8 @@ class Phone(asyncio.DatagramProtocol):
                 if wait <= 0:
                     return None
                 try:
-                    return await asyncio.wait_for(asyncio.shield(future), wait)
+                    async with asyncio.timeout(wait):
+                        return await asyncio.shield(future)
                 except TimeoutError:
                     interval = min(interval * 2, 4.0)
         finally:

@@ -20,6 +20,9 @@ from kazoodesk.simulator.sip import build_registrar
 from kazoodesk.simulator.store import StoreError
 
 SIP_PORT = 5060
+# How long a stop waits for in-flight HTTP requests (aiohttp's default is 60 s); open
+# websockets are closed by the blackhole app's own shutdown handler within a second.
+HTTP_SHUTDOWN_TIMEOUT_S = 5.0
 
 
 class StartError(Exception):
@@ -142,7 +145,9 @@ class SimulatorRunner:
 
     async def _listen(self, app: web.Application, port: int) -> int:
         """Serve `app` on the host and `port`; return the port bound."""
-        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        runner = web.AppRunner(
+            app, access_log=None, handle_signals=False, shutdown_timeout=HTTP_SHUTDOWN_TIMEOUT_S
+        )
         self._runners.append(runner)
         await runner.setup()
         try:
@@ -155,6 +160,9 @@ class SimulatorRunner:
         return bound
 
     async def stop(self) -> None:
+        """Phones first (they unregister on the way out, each within its `stop_timeout`),
+        then the HTTP sites (bounded by `HTTP_SHUTDOWN_TIMEOUT_S`), then the registrar
+        (its pending NOTIFYs end as timed out at once), then the store."""
         if self.phones is not None:  # before the registrar: they unregister on the way out
             phones, self.phones = self.phones, None
             await phones.stop()
