@@ -6,10 +6,14 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
+import shutil
+import socket
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 import httpx
+import pytest
 from sip_client import Phone, SipClient
 
 from helpers import DEMO, Server, own_server_fixture, sip_address, token_for
@@ -156,3 +160,73 @@ async def _tcp_phone_and_device_delete(server: Server) -> None:
 
 def test_a_tcp_phone_is_flushed_with_its_device(server: Server) -> None:
     asyncio.run(asyncio.wait_for(_tcp_phone_and_device_delete(server), 60))
+
+
+# -- a sipp phone (Debian `sip-tester`) notified through the REST API ---------------------------
+
+SIPP = shutil.which("sipp")
+SCENARIOS = Path(__file__).parent / "sipp"
+
+
+def _free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+async def _sync_reaches_sipp(server: Server, work: Path) -> None:
+    token = token_for(server.api, server.ready)
+    base = f"{server.api}/accounts/{DEMO}"
+    user, password = f"sipp_{secrets.token_hex(3)}", "pass-word-1"
+    host, port = sip_address(server)
+    async with (
+        httpx.AsyncClient(headers={"X-Auth-Token": token}, timeout=30) as rest,
+        aiohttp.ClientSession() as session,
+        session.ws_connect(server.ready["websocket"]) as ws,
+    ):
+        realm = (await rest.get(base)).json()["data"]["realm"]
+        sip = {"username": user, "password": password}
+        made = await rest.put(f"{base}/devices", json={"data": {"name": "sipp", "sip": sip}})
+        assert made.status_code == 201, made.text
+        device_id = made.json()["data"]["id"]
+        await _subscribe(ws, token)
+        # the phone: register, stay 8 s while -oocsf answers NOTIFYs, unregister
+        command = [
+            SIPP or "sipp", f"{host}:{port}", "-sf", str(SCENARIOS / "register_wait_notify.xml"),
+            "-oocsf", str(SCENARIOS / "uas_notify.xml"), "-s", user, "-au", user, "-ap", password,
+            "-key", "domain", realm, "-key", "expires", "300", "-i", "127.0.0.1",
+            "-p", str(_free_udp_port()), "-d", "8000", "-m", "1", "-nostdin", "-trace_err",
+            "-trace_msg", "-trace_logs", "-timeout", "30s", "-timeout_error",
+        ]  # fmt: skip
+        phone = await asyncio.create_subprocess_exec(
+            *command, cwd=work, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+        )
+        try:
+            registered = await _event(ws, "registered")
+            assert (registered["username"], registered["device_id"]) == (user, device_id)
+            synced = await rest.post(f"{base}/devices/{device_id}/sync", json={"data": {}})
+            assert synced.status_code == 200, synced.text
+            assert synced.json()["data"] == "sync request sent"
+            result = await _event(ws, "notify_result")
+            assert (result["device_id"], result["event"]) == (device_id, "check-sync")
+            assert (result["outcome"], result["code"]) == ("answered", 200)
+            out, _ = await asyncio.wait_for(phone.communicate(), 40)
+        finally:
+            if phone.returncode is None:
+                phone.kill()
+                await phone.wait()
+        logs = {p.name: p.read_text(errors="replace") for p in work.glob("*.log")}
+        assert phone.returncode == 0, (out.decode(errors="replace")[-2000:], logs)
+        unregistered = await _event(ws, "unregistered")
+        assert unregistered["username"] == user
+    # what sipp itself saw: the NOTIFY with Event: check-sync, answered by uas_notify.xml
+    messages = "".join(v for k, v in logs.items() if k.endswith("_messages.log"))
+    assert "NOTIFY sip:" in messages and "Event: check-sync" in messages, messages[-3000:]
+    said = "".join(v for k, v in logs.items() if k.endswith("_logs.log"))
+    assert "NOTIFY received, Event: check-sync" in said, said[-2000:]
+
+
+@pytest.mark.skipif(SIPP is None, reason="sipp is not installed (apt-get install -y sip-tester)")
+def test_a_rest_sync_reaches_a_registered_sipp_phone(server: Server, tmp_path: Path) -> None:
+    asyncio.run(asyncio.wait_for(_sync_reaches_sipp(server, tmp_path), 90))
