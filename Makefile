@@ -33,6 +33,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/registrar.py
+	$(BIN)/python bench/gui.py
 
 clean:
 	rm -rf $(VENV) build dist app/*.egg-info

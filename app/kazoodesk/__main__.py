@@ -13,11 +13,16 @@ import json
 import signal
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kazoodesk import __version__
 from kazoodesk.config import default_data_dir
-from kazoodesk.simulator.runner import ServeOptions, SimulatorRunner, StartError
+
+# The simulator (aiohttp, the registrar, its store: ~0.25 s of imports) is imported where it is
+# used: `kazoodesk --server` never needs it, and demo mode loads it on the thread that starts
+# the demo, so the window is up meanwhile.
+if TYPE_CHECKING:
+    from kazoodesk.simulator.runner import ServeOptions, SimulatorRunner
 
 DEMO_DIR = "demo"  # the app's demo store, beside (not shared with) `serve`'s default one
 
@@ -78,6 +83,8 @@ def _port(value: str) -> int:
 
 
 async def _serve(options: ServeOptions) -> int:
+    from kazoodesk.simulator.runner import SimulatorRunner
+
     # Handlers first: a SIGTERM/SIGINT sent as soon as READY is read (or while the store opens)
     # must stop the server cleanly, not kill it or raise KeyboardInterrupt.
     stop = asyncio.Event()
@@ -100,6 +107,8 @@ async def _serve(options: ServeOptions) -> int:
 
 
 def serve(args: argparse.Namespace) -> int:
+    from kazoodesk.simulator.runner import ServeOptions, StartError
+
     options = ServeOptions(
         data_dir=args.data or default_data_dir(),
         host=args.host,
@@ -121,14 +130,19 @@ class EmbeddedDemo:
     """The simulator on its own loop in a background thread, on free loopback ports."""
 
     def __init__(self, data_dir: Path) -> None:
-        options = ServeOptions(data_dir=data_dir, port=0, demo=True, phones=True)
-        self.runner = SimulatorRunner(options)
+        self.data_dir = data_dir
+        self.runner: SimulatorRunner | None = None
 
     def start(self) -> dict[str, Any]:
+        from kazoodesk.simulator.runner import ServeOptions, SimulatorRunner
+
+        options = ServeOptions(data_dir=self.data_dir, port=0, demo=True, phones=True)
+        self.runner = SimulatorRunner(options)
         return self.runner.start_in_thread()
 
     def stop(self) -> None:
-        self.runner.stop_thread()
+        if self.runner is not None:
+            self.runner.stop_thread()
 
 
 def gui(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
