@@ -68,13 +68,39 @@ class RegisterRequest:
         return bool(self.contacts) and self.contacts[0].is_wildcard
 
 
+# A phone's REGISTER pair (challenged, then signed) and its refreshes repeat the same To and
+# Contact: what their parse gave is kept for the next few thousand requests.
+_RECENT = 4096
+_aors: dict[str, tuple[str, str]] = {}  # To value -> (realm, username)
+_good_uris: set[str] = set()  # Contact URIs that parse
+
+
+def _aor(to_value: str) -> tuple[str, str]:
+    found = _aors.get(to_value)
+    if found is None:
+        to_uri = parse_uri(parse_name_addr(to_value).uri)
+        if not to_uri.user:
+            raise SipParseError("Address of record has no user")
+        found = sys.intern(to_uri.host), unescape_user(to_uri.user).lower()
+        if len(_aors) >= _RECENT:
+            _aors.clear()
+        _aors[to_value] = found
+    return found
+
+
+def _check_uri(uri: str) -> None:
+    if uri not in _good_uris:
+        parse_uri(uri)  # SipParseError when it does not parse
+        if len(_good_uris) >= _RECENT:
+            _good_uris.clear()
+        _good_uris.add(uri)
+
+
 def register_request(msg: SipMessage, source: tuple[str, int], transport: str) -> RegisterRequest:
     """The REGISTER `msg` as a table request; the AOR comes from To (RFC 3261 §10.3 step 5:
     parameters dropped, escapes resolved). Raises `SipParseError` (400, with `msg`)."""
     try:
-        to_uri = parse_uri(parse_name_addr(msg.headers["to"][0]).uri)
-        if not to_uri.user:
-            raise SipParseError("Address of record has no user")
+        realm, username = _aor(msg.headers["to"][0])
         values = msg.values("contact")
         if len(values) > MAX_CONTACTS:
             raise SipParseError("too many contacts")
@@ -84,7 +110,7 @@ def register_request(msg: SipMessage, source: tuple[str, int], transport: str) -
                 if len(contacts) > 1:
                     raise SipParseError("Contact * must be alone")
             else:
-                parse_uri(contact.uri)
+                _check_uri(contact.uri)
     except SipParseError as exc:
         raise SipParseError(exc.reason, 400, msg) from None
     raw_expires = msg.get("expires")
@@ -93,8 +119,8 @@ def register_request(msg: SipMessage, source: tuple[str, int], transport: str) -
         expires = MALFORMED_EXPIRES
     agent = msg.get("user-agent") or ""
     return RegisterRequest(
-        realm=sys.intern(to_uri.host),
-        username=unescape_user(to_uri.user).lower(),
+        realm=realm,
+        username=username,
         contacts=contacts,
         expires=expires,
         call_id=msg.call_id,
