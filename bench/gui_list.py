@@ -2,7 +2,8 @@
 DeviceListView (offscreen unless QT_QPA_PLATFORM says otherwise).
 
 Measures, in milliseconds: appending the rows in pages of 500 (each page is what the UI thread
-does when a page arrives), search keystrokes typed into the search box ("a", "al", "ali", ...)
+does when a page arrives), the status refresh (`set_registered`) with few and with many
+devices changing, search keystrokes typed into the search box ("a", "al", "ali", ...)
 including the repaint, clearing the search, filters, and sorting by each column. Two baselines
 run on the same rows in the same process, so figures can be compared on a noisy machine: a bare
 list comprehension over the same lowercase strings (the floor for any Python search), and a
@@ -246,6 +247,22 @@ def main() -> None:
     idle = time.perf_counter() + 0.5
     while time.perf_counter() < idle:
         app.processEvents()
+
+    # the window's status refresh (every 15 s) hands over the registered ids it was told
+    half = set(all_ids[::2])
+    flipped = set(half)
+    for device_id in all_ids[:20]:
+        flipped ^= {device_id}  # 20 devices came or went
+    print("status refresh (set_registered + repaint), ms:")
+    for label, registered in (
+        ("nothing changed", half),
+        ("20 devices changed", flipped),
+        ("20 changed back", half),
+        ("half went away", set()),
+        ("half came back", half),
+    ):
+        ms = timed(partial(model.set_registered, registered), app.processEvents)
+        print(f"  {label:20} {ms:6.1f} ms")
 
     def keystroke(text: str) -> float:
         return timed(partial(view.search.setText, text), app.processEvents)

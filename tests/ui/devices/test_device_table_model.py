@@ -174,6 +174,71 @@ def test_status_states(model: DeviceTableModel, by_name: ByName) -> None:
     assert cell(model, "Alice's Softphone", Column.STATUS) == "Unregistered"
 
 
+def _status_rows(model: DeviceTableModel) -> list[tuple[int, int]]:
+    """(first, last) rows of each dataChanged of the status column, while attached."""
+    spans: list[tuple[int, int]] = []
+
+    def changed(top: Any, bottom: Any, _roles: Any = None) -> None:
+        assert top.column() == bottom.column() == Column.STATUS
+        spans.append((top.row(), bottom.row()))
+
+    model.dataChanged.connect(changed)
+    return spans
+
+
+def test_status_refresh_repaints_only_the_devices_that_changed(
+    qtmodeltester: Any, model: DeviceTableModel, by_name: ByName
+) -> None:
+    qtmodeltester.check(model)
+    alice, bob = by_name["Alice's Softphone"]["id"], by_name["Bob's Softphone"]["id"]
+    fax = by_name["Warehouse Fax"]["id"]
+    model.set_registered({alice, fax})  # from unknown: every device's state is new
+    spans = _status_rows(model)
+    model.set_registered({alice, fax})  # the same answer: nothing to repaint
+    assert spans == []
+    model.set_registered({alice, bob, "not-listed"})  # Bob came, the fax went
+    rows = sorted(names(model).index(n) for n in ("Bob's Softphone", "Warehouse Fax"))
+    assert sorted(first for first, _ in spans) == rows
+    assert all(first == last for first, last in spans)
+    assert cell(model, "Bob's Softphone", Column.STATUS) == "Registered"
+    assert cell(model, "Alice's Softphone", Column.STATUS) == "Registered"
+    assert cell(model, "Warehouse Fax", Column.STATUS) == "Unregistered"
+    model.set_registered(set())
+    model.set_search("Bob's Softphone")
+    spans.clear()
+    model.set_registered({alice})  # a device not shown has no row to repaint
+    assert spans == [] and cell(model, "Bob's Softphone", Column.STATUS) == "Unregistered"
+    model.set_search("")
+    assert cell(model, "Alice's Softphone", Column.STATUS) == "Registered"
+
+
+def test_status_change_of_neighbours_is_one_range(qtmodeltester: Any, qapp: Any) -> None:
+    model = DeviceTableModel()
+    rows = [{"id": f"d{n:04}", "name": f"Desk {n:04}", "username": f"u{n}"} for n in range(600)]
+    model.append_rows(rows)
+    model.set_registered(set())
+    qtmodeltester.check(model)
+    spans = _status_rows(model)
+    model.set_registered({"d0010", "d0011", "d0012", "d0020"})
+    assert sorted(spans) == [(10, 12), (20, 20)]
+    assert texts(model, Column.STATUS)[9:13] == ["Unregistered"] + ["Registered"] * 3
+    spans.clear()
+    model.set_registered({f"d{n:04}" for n in range(0, 600, 2)})  # many: one range
+    assert spans == [(0, 599)]
+    assert texts(model, Column.STATUS)[:3] == ["Registered", "Unregistered", "Registered"]
+    model.sort(Column.STATUS, ASC)  # sorted by status: the rows move with their state
+    model.set_registered({"d0001"})
+    spans.clear()
+    model.set_registered({"d0002"})
+    assert sorted(spans) == sorted(
+        (row, row) for row in (names(model).index("Desk 0001"), names(model).index("Desk 0002"))
+    )
+    assert cell(model, "Desk 0002", Column.STATUS) == "Registered"
+    assert cell(model, "Desk 0001", Column.STATUS) == "Unregistered"
+    statuses = texts(model, Column.STATUS, STATUS_ROLE)
+    assert statuses == sorted(statuses) or statuses == sorted(statuses, reverse=True)
+
+
 def test_enabled_column_and_greyed_disabled_rows(model: DeviceTableModel) -> None:
     retired = "Old Lobby Phone – Cisco SPA504G (retired)"
     assert texts(model, Column.ENABLED).count("Disabled") == 1

@@ -59,6 +59,8 @@ from kazoodesk.ui.devices.device_types import (
 AnyIndex = QModelIndex | QPersistentModelIndex
 _WARM_DELAY_MS = 300
 _BISECT_LIMIT = 512  # persistent indexes found by bisecting below this, by a scan above
+# a status change of up to this many devices repaints their rows; more, one range of the column
+_ROW_SIGNAL_LIMIT = 256
 _Moved = tuple[list[QModelIndex], list[tuple[DeviceRecord, int]]]
 
 HEADERS: dict[Column, str] = {
@@ -230,8 +232,17 @@ class DeviceTableModel(QAbstractTableModel):
     def set_registered(self, ids: Iterable[str]) -> None:
         """The ids /devices/status reports registered; every other device that can register
         shows as unregistered from now on."""
-        self._registered = set(ids)
-        changed = [d for d in self._order if d.set_status(self._registered)]
+        registered = set(ids)
+        previous, self._registered = self._registered, registered
+        if previous is None:  # unknown until now: every device that can register changes
+            changed = [d for d in self._order if d.set_status(registered)]
+        else:  # only the ids that came or went (a refresh usually changes a handful)
+            by_id = self._by_id
+            changed = [
+                device
+                for device_id in previous ^ registered
+                if (device := by_id.get(device_id)) is not None and device.set_status(registered)
+            ]
         self._after_status_change(changed)
 
     def set_registration(self, device_id: str, registered: bool) -> None:
@@ -496,7 +507,23 @@ class DeviceTableModel(QAbstractTableModel):
             self._resort_all()
         if self._filter.statuses is not None:
             self._refilter()
-        self._column_changed(Column.STATUS)
+        self._rows_changed(changed, Column.STATUS)
+
+    def _rows_changed(self, devices: list[DeviceRecord], column: Column) -> None:
+        """`column` of `devices` changed: their rows (runs of neighbours as one range), or, for
+        many devices, the whole column as one range (a view repaints only what it shows)."""
+        if not self._shown:
+            return
+        if len(devices) > _ROW_SIGNAL_LIMIT:
+            self._column_changed(column)
+            return
+        rows = sorted(row for device in devices if (row := self._row_of(device)) >= 0)
+        start = 0
+        for at in range(1, len(rows) + 1):
+            if at == len(rows) or rows[at] != rows[at - 1] + 1:
+                first, last = rows[start], rows[at - 1]
+                self.dataChanged.emit(self.index(first, column), self.index(last, column))
+                start = at
 
     def _column_changed(self, column: Column) -> None:
         if self._shown:
