@@ -8,6 +8,7 @@ cleared (a Kazoo PATCH merges, so a removed key would survive).
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from typing import Any
 
@@ -59,7 +60,10 @@ class DeviceEditor(QWidget):
         self.save_button.setShortcut("Ctrl+S")
         self.revert_button = QPushButton("Revert", self)
         self.revert_button.setObjectName("editor.revert")
-        self.form = DeviceForm(registry, self)
+        # built a slice at a time on the event loop (a whole form at once would hold the UI
+        # thread for over 100 ms); until then it keeps what it is given and shows it when built
+        self.form = DeviceForm(registry, self, deferred=True)
+        self._form_built = _start(self.form)
         self.form.dirtyChanged.connect(self._dirty_changed)
         self.save_button.clicked.connect(self._save_clicked)
         self.revert_button.clicked.connect(self.revert)
@@ -97,6 +101,7 @@ class DeviceEditor(QWidget):
         except KazooError as exc:
             self._say(f"Could not load the device: {exc}", error=True)
             return False
+        await self.form.build()  # done long before, unless the device is opened at once
         self._show(loaded.data, loaded.revision, device_id)
         self._say("")
         return True
@@ -215,6 +220,16 @@ class DeviceEditor(QWidget):
 
     def _save_clicked(self) -> None:
         spawn(self.save())
+
+
+def _start(form: DeviceForm) -> asyncio.Task[None] | None:
+    """Build `form` in the background on the running loop; without one, at once."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        form.finish_build()
+        return None
+    return spawn(form.build())
 
 
 def _count(errors: dict[str, list[str]]) -> str:

@@ -1,10 +1,15 @@
 """The widget registry (schema kind -> editor class, `widget` overrides from the presentation
-file) and the object groups that hold editors and lay them out as labelled rows."""
+file) and the object groups that hold editors and lay them out as labelled rows.
+
+The builders come in two forms: generators (`*_steps`) that yield after each editor or row, so
+a caller can spread building a whole form over several turns of the event loop, and plain
+functions that run them to the end.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable, Generator, Iterator
+from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
@@ -36,6 +41,18 @@ from kazoodesk.ui.editor.editors import (
     UserPickerEditor,
 )
 from kazoodesk.ui.editor.presentation import FieldOptions, Presentation
+
+T = TypeVar("T")
+Steps = Generator[None, None, T]  # yields between small units of work, returns the result
+
+
+def run_steps(steps: Steps[T]) -> T:
+    """Run `steps` to the end; its result."""
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
 
 
 class ObjectNode(QObject):
@@ -159,12 +176,16 @@ class WidgetRegistry:
 
     def build(self, spec: FieldSpec) -> Editor | ObjectNode:
         """The editor tree of `spec`: object groups down to one editor per value."""
+        return run_steps(self.build_steps(spec))
+
+    def build_steps(self, spec: FieldSpec) -> Steps[Editor | ObjectNode]:
+        """`build`, yielding after each editor."""
         options = self.options(spec)
         title = options.label or spec.title
         if spec.kind is Kind.OBJECT and not options.widget:
             node = ObjectNode(spec, title)
             for name, child in spec.children.items():
-                node.add(name, self.build(child))
+                node.add(name, (yield from self.build_steps(child)))
             if spec.pattern_properties or spec.additional is not None:
                 extras_spec = FieldSpec(
                     path=spec.path,
@@ -182,11 +203,15 @@ class WidgetRegistry:
                 extras.path = spec.dotted + ".*"
                 extras.name(extras.view)
                 node.set_extras(extras)
+                yield
             return node
         editor_class = self.editor_class(spec, options)
         if editor_class is VariantEditor:
-            return VariantEditor(spec, options, title, self._branch)
-        return editor_class(spec, options, title)
+            editor: Editor = VariantEditor(spec, options, title, self._branch)
+        else:
+            editor = editor_class(spec, options, title)
+        yield
+        return editor
 
     def _branch(self, spec: FieldSpec) -> tuple[Valued, QWidget]:
         built = self.build(spec)
@@ -244,6 +269,13 @@ def fill_form(
 ) -> int:
     """Rows for `node`'s children into `form` (objects as group boxes), leaving out the paths
     `skip` says are shown elsewhere; returns how many editors it placed."""
+    return run_steps(fill_form_steps(node, form, registry, skip))
+
+
+def fill_form_steps(
+    node: ObjectNode, form: QFormLayout, registry: WidgetRegistry, skip: Skip | None = None
+) -> Steps[int]:
+    """`fill_form`, yielding after each row."""
     placed = 0
     for child in node.fields.values():
         if skip is not None and skip(child.path):
@@ -253,15 +285,17 @@ def fill_form(
                 not skip(n.path) for n in child.walk() if not isinstance(n, ObjectNode)
             ):
                 continue
-            box = object_section(child, registry, skip)
+            box = yield from object_section_steps(child, registry, skip)
             form.addRow(box)
             placed += sum(1 for n in child.walk() if not isinstance(n, ObjectNode))
         else:
             add_row(form, child)
             placed += 1
+        yield
     if node.extras is not None and not (skip is not None and skip(node.extras.path)):
         add_row(form, node.extras)
         placed += 1
+        yield
     return placed
 
 
@@ -269,6 +303,13 @@ def object_section(
     node: ObjectNode, registry: WidgetRegistry, skip: Skip | None = None, boxed: bool = True
 ) -> QWidget:
     """A group box for an object (or, with `layout: tabs`, a tab per child object)."""
+    return run_steps(object_section_steps(node, registry, skip, boxed))
+
+
+def object_section_steps(
+    node: ObjectNode, registry: WidgetRegistry, skip: Skip | None = None, boxed: bool = True
+) -> Steps[QWidget]:
+    """`object_section`, yielding after each row."""
     options = registry.options(node.spec)
     box = QGroupBox(node.title) if boxed else QWidget()
     if boxed:
@@ -293,17 +334,18 @@ def object_section(
             for leaf in leaves:
                 if skip is None or not skip(leaf.path):
                     add_row(form, leaf)
+                    yield
             column.addLayout(form)
         tabs = QTabWidget(box)
         tabs.setObjectName(f"tabs:{node.path}")
         tabs.setDocumentMode(True)
         for child in node.fields.values():
             if isinstance(child, ObjectNode) and (skip is None or not skip(child.path)):
-                page = object_section(child, registry, skip, boxed=False)
+                page = yield from object_section_steps(child, registry, skip, boxed=False)
                 tabs.addTab(page, child.title)
         column.addWidget(tabs)
     else:
         form = new_form()
-        fill_form(node, form, registry, skip)
+        yield from fill_form_steps(node, form, registry, skip)
         column.addLayout(form)
     return box

@@ -1,7 +1,12 @@
 """`DeviceForm`: the tabbed device editor generated from the device schema.
 
-Widgets are built once per schema (`__init__`); `load()` only fills in values, so opening
-another device is cheap. Tabs and widget choices come from the presentation file
+Widgets are built once per schema; `load()` only fills in values, so opening another device is
+cheap. `DeviceForm(registry)` builds them all at once; `DeviceForm(registry, deferred=True)`
+only the frame, and `await form.build()` (or `DeviceForm.assemble`) the rest in slices of about
+`BUILD_SLICE_S`, yielding to the event loop between them, so building never stalls the UI for
+long. Until it is built, the form keeps what it is given (loaded document, errors, users) and
+shows it once it is; the calls that hand out widgets (`field_widget`, `editor`, `focus_field`,
+`paths`, `tab_of`) finish the build first. Tabs and widget choices come from the presentation file
 (presentation.py); the Advanced tab collects whatever no other tab places, so fields only a
 server's schema has still show up. Errors (local validation or a server's 400) go through
 `set_errors`: under each field, as a count on each tab, and in a summary list.
@@ -9,10 +14,13 @@ server's schema has still show up. Errors (local validation or a server's 400) g
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Callable
 from functools import partial
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
@@ -34,16 +42,19 @@ from kazoodesk.schema.fields import FieldSpec, build_fields
 from kazoodesk.ui.editor.build import (
     FieldLabel,
     ObjectNode,
+    Steps,
     WidgetRegistry,
     add_row,
     new_form,
-    object_section,
+    object_section_steps,
 )
 from kazoodesk.ui.editor.editors import Editor, UserPickerEditor
 from kazoodesk.ui.editor.json_tab import JsonTab
 from kazoodesk.ui.editor.presentation import Group, Presentation, TabDef
 
 Node = Editor | ObjectNode
+
+BUILD_SLICE_S = 0.012  # a slice of the deferred build stops after its first step past this
 
 
 def json_equal(a: Any, b: Any) -> bool:
@@ -133,18 +144,19 @@ class DeviceForm(QWidget):
         registry: SchemaRegistry,
         parent: QWidget | None = None,
         presentation: Presentation | None = None,
+        *,
+        deferred: bool = False,
     ) -> None:
         super().__init__(parent)
         self._registry = registry
         self._presentation = presentation if presentation is not None else Presentation.load()
         self.spec: FieldSpec = build_fields(registry, self._presentation.schema)
         self._widgets = WidgetRegistry(self._presentation)
-        root = self._widgets.build(self.spec)
-        assert isinstance(root, ObjectNode)
-        self._root = root
-        self._nodes: dict[str, Node] = {n.path: n for n in root.walk() if n is not root}
+        self._root: ObjectNode
+        self._nodes: dict[str, Node] = {}
         self._baseline: dict[str, Any] = {}
         self._errors: dict[str, list[str]] = {}
+        self._users: list[dict[str, Any]] | None = None
         self._dirty = False
         self._loading = False
         self._json_stale = True
@@ -163,18 +175,82 @@ class DeviceForm(QWidget):
         self.json_tab = JsonTab(self._problems)
         self.json_tab.documentEdited.connect(self._json_edited)
         self._tab_defs: list[TabDef] = []
-        self._build_tabs()
-        self.tabs.currentChanged.connect(self._tab_changed)
-        self._previous_tab = self.tabs.currentIndex()
+        self._previous_tab = -1
+        self._built = False
+        self._steps: Steps[None] | None = self._build_steps()
+        self._stepping = False
+        if not deferred:
+            self.finish_build()
 
-        for node in self._nodes.values():
-            if isinstance(node, Editor):
-                node.changed.connect(partial(self._field_edited, node.path))
-        self.load({})
+    @classmethod
+    async def assemble(
+        cls,
+        registry: SchemaRegistry,
+        parent: QWidget | None = None,
+        presentation: Presentation | None = None,
+    ) -> DeviceForm:
+        """A form built a slice at a time (see `build`)."""
+        form = cls(registry, parent, presentation, deferred=True)
+        await form.build()
+        return form
+
+    async def build(self, slice_s: float = BUILD_SLICE_S) -> None:
+        """Finish building: a slice of about `slice_s` at a time, each after a turn of the
+        event loop (so not straight after the constructor either). Returns at once when built;
+        stops quietly when the form is deleted."""
+        while self._steps is not None:
+            await asyncio.sleep(0)
+            if not shiboken6.isValid(self):
+                return
+            self._run_steps(slice_s)
+
+    def is_built(self) -> bool:
+        return self._built
 
     # -- building -------------------------------------------------------------------------
 
-    def _build_tabs(self) -> None:
+    def finish_build(self) -> None:
+        """Build the rest at once (nothing when built)."""
+        self._run_steps(None)
+
+    def _run_steps(self, seconds: float | None) -> None:
+        """Build for about `seconds` (None: to the end)."""
+        steps = self._steps
+        if steps is None or self._stepping:  # built, or called from a step of the build
+            return
+        deadline = None if seconds is None else time.perf_counter() + seconds
+        self._stepping = True
+        try:
+            for _ in steps:
+                if deadline is not None and time.perf_counter() >= deadline:
+                    return
+            self._steps = None
+        except BaseException:
+            self._steps = None  # a failed build is not retried (nor stepped forever)
+            raise
+        finally:
+            self._stepping = False
+
+    def _build_steps(self) -> Steps[None]:
+        root = yield from self._widgets.build_steps(self.spec)
+        assert isinstance(root, ObjectNode)
+        self._root = root
+        self._nodes = {n.path: n for n in root.walk() if n is not root}
+        yield
+        yield from self._build_tabs()
+        self.tabs.currentChanged.connect(self._tab_changed)
+        self._previous_tab = self.tabs.currentIndex()
+        for node in self._nodes.values():
+            if isinstance(node, Editor):
+                node.changed.connect(partial(self._field_edited, node.path))
+        if self._users is not None:
+            self._apply_users(self._users)
+        yield
+        self._built = True
+        self._fill()
+        self._show_errors()
+
+    def _build_tabs(self) -> Steps[None]:
         placed = self._presentation.placed_paths()
 
         def explicit(path: str) -> bool:
@@ -186,13 +262,17 @@ class DeviceForm(QWidget):
         for tab in self._presentation.tabs:
             if tab.json:
                 page: QWidget = self.json_tab
-            elif tab.rest:
-                page = self._scroll(self._rest_page(tab, covered))
             else:
-                page = self._scroll(self._tab_page(tab, explicit))
+                if tab.rest:
+                    content = yield from self._rest_page(tab, covered)
+                else:
+                    content = yield from self._tab_page(tab, explicit)
+                yield
+                page = self._scroll(content)
             page.setObjectName(f"tab:{tab.id}")
             self.tabs.addTab(page, tab.title)
             self._tab_defs.append(tab)
+            yield
 
     def _scroll(self, content: QWidget) -> QScrollArea:
         area = QScrollArea()
@@ -202,7 +282,7 @@ class DeviceForm(QWidget):
         _align_labels(content)
         return area
 
-    def _tab_page(self, tab: TabDef, skip: Callable[[str], bool]) -> QWidget:
+    def _tab_page(self, tab: TabDef, skip: Callable[[str], bool]) -> Steps[QWidget]:
         content = QWidget()
         column = QVBoxLayout(content)
         column.setSpacing(10)
@@ -214,9 +294,10 @@ class DeviceForm(QWidget):
                 for path in item.fields:
                     node = self._nodes.get(path)
                     if isinstance(node, ObjectNode):
-                        form.addRow(object_section(node, self._widgets, skip))
+                        form.addRow((yield from object_section_steps(node, self._widgets, skip)))
                     elif node is not None:
                         add_row(form, node)
+                        yield
                 if form.rowCount():
                     column.addWidget(box)
                 loose = None
@@ -225,7 +306,7 @@ class DeviceForm(QWidget):
             if node is None:  # this server's schema lacks the field
                 continue
             if isinstance(node, ObjectNode):
-                column.addWidget(object_section(node, self._widgets, skip))
+                column.addWidget((yield from object_section_steps(node, self._widgets, skip)))
                 loose = None
             else:
                 if loose is None:
@@ -235,10 +316,11 @@ class DeviceForm(QWidget):
                 layout = loose.layout()
                 assert layout is not None
                 add_row(layout, node)  # type: ignore[arg-type]
+                yield
         column.addStretch(1)
         return content
 
-    def _rest_page(self, tab: TabDef, covered: Callable[[str], bool]) -> QWidget:
+    def _rest_page(self, tab: TabDef, covered: Callable[[str], bool]) -> Steps[QWidget]:
         content = QWidget()
         column = QVBoxLayout(content)
         column.setSpacing(10)
@@ -255,9 +337,12 @@ class DeviceForm(QWidget):
                 continue
             if isinstance(child, ObjectNode):
                 if any(not covered(n.path) for n in child.walk() if not isinstance(n, ObjectNode)):
-                    sections.append(object_section(child, self._widgets, covered))
+                    sections.append(
+                        (yield from object_section_steps(child, self._widgets, covered))
+                    )
             else:
                 add_row(general_form, child)
+                yield
         if general_form.rowCount():
             column.addWidget(general)
         for section in sections:
@@ -270,29 +355,25 @@ class DeviceForm(QWidget):
     # -- public API -----------------------------------------------------------------------
 
     def set_users(self, users: list[dict[str, Any]]) -> None:
-        for node in self._nodes.values():
-            if isinstance(node, UserPickerEditor):
-                node.set_users(users)
+        self._users = users
+        if self._built:
+            self._apply_users(users)
 
     def load(self, document: dict[str, Any]) -> None:
-        self._loading = True
-        try:
-            self._baseline = json_copy(document)
-            self._root.set_value(json_copy(document))
-        finally:
-            self._loading = False
+        self._baseline = json_copy(document)
         self._errors = {}
-        self._show_errors()
-        self._json_stale = True
-        self._sync_json_if_shown()
-        self._after_change(user=False)
+        if self._built:  # else it is shown once built
+            self._fill()
+            self._show_errors()
 
     def document(self) -> dict[str, Any]:
+        if not self._built:  # nothing can have been edited yet
+            return json_copy(self._baseline)
         value = self._root.value()
         return value if isinstance(value, dict) else {}
 
     def is_dirty(self) -> bool:
-        return not json_equal(self.document(), self._baseline)
+        return self._built and not json_equal(self.document(), self._baseline)
 
     def changed_paths(self) -> list[str]:
         return changed_paths(self.document(), self._baseline)
@@ -307,12 +388,14 @@ class DeviceForm(QWidget):
 
     def set_errors(self, errors: dict[str, list[str]]) -> None:
         self._errors = {path: list(messages) for path, messages in errors.items() if messages}
-        self._show_errors()
+        if self._built:  # else they are shown once built
+            self._show_errors()
 
     def errors(self) -> dict[str, list[str]]:
         return {path: list(messages) for path, messages in self._errors.items()}
 
     def focus_field(self, path: str) -> bool:
+        self.finish_build()
         node = self._owner(path)
         if node is None:
             self.tabs.setCurrentWidget(self.json_tab)
@@ -327,6 +410,7 @@ class DeviceForm(QWidget):
 
     def field_widget(self, path: str) -> QWidget | None:
         """The input named `path` (for an object group, its group box)."""
+        self.finish_build()
         node = self._nodes.get(path)
         if isinstance(node, Editor):
             return node.focus_target()
@@ -335,15 +419,18 @@ class DeviceForm(QWidget):
         return None
 
     def editor(self, path: str) -> Editor | None:
+        self.finish_build()
         node = self._nodes.get(path)
         return node if isinstance(node, Editor) else None
 
     def paths(self) -> list[str]:
         """Every path the form has an editor for."""
+        self.finish_build()
         return [path for path, node in self._nodes.items() if isinstance(node, Editor)]
 
     def tab_of(self, path: str) -> int:
         """The index of the tab that shows `path` (the JSON tab when no other does)."""
+        self.finish_build()
         node = self._owner(path)
         target = self._focus_target(node) if node is not None else None
         if target is not None:
@@ -356,6 +443,22 @@ class DeviceForm(QWidget):
         return self.tabs.indexOf(self.json_tab)
 
     # -- changes --------------------------------------------------------------------------
+
+    def _apply_users(self, users: list[dict[str, Any]]) -> None:
+        for node in self._nodes.values():
+            if isinstance(node, UserPickerEditor):
+                node.set_users(users)
+
+    def _fill(self) -> None:
+        """Show the baseline in the widgets."""
+        self._loading = True
+        try:
+            self._root.set_value(json_copy(self._baseline))
+        finally:
+            self._loading = False
+        self._json_stale = True
+        self._sync_json_if_shown()
+        self._after_change(user=False)
 
     def _field_edited(self, path: str) -> None:
         if self._loading:
