@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kazoodesk.simulator.registrar.credentials import DeviceCredentials
 from kazoodesk.simulator.registrar.headers import (
@@ -69,10 +69,19 @@ class RegisterRequest:
 
 
 # A phone's REGISTER pair (challenged, then signed) and its refreshes repeat the same To and
-# Contact: what their parse gave is kept for the next few thousand requests.
-_RECENT = 4096
+# Contact: what their parse gave is kept for the last `_RECENT` of them (oldest out first, so
+# a full cache stays full), values of ordinary length only (hostile ones can be 8 KB).
+_RECENT = 1024
+_CACHED_LENGTH = 200
 _aors: dict[str, tuple[str, str]] = {}  # To value -> (realm, username)
-_good_uris: set[str] = set()  # Contact URIs that parse
+_good_uris: dict[str, None] = {}  # Contact URIs that parse
+
+
+def _remember(cache: dict[str, Any], key: str, value: Any) -> None:
+    if len(key) <= _CACHED_LENGTH:
+        if len(cache) >= _RECENT:
+            del cache[next(iter(cache))]
+        cache[key] = value
 
 
 def _aor(to_value: str) -> tuple[str, str]:
@@ -82,18 +91,14 @@ def _aor(to_value: str) -> tuple[str, str]:
         if not to_uri.user:
             raise SipParseError("Address of record has no user")
         found = sys.intern(to_uri.host), unescape_user(to_uri.user).lower()
-        if len(_aors) >= _RECENT:
-            _aors.clear()
-        _aors[to_value] = found
+        _remember(_aors, to_value, found)
     return found
 
 
 def _check_uri(uri: str) -> None:
     if uri not in _good_uris:
         parse_uri(uri)  # SipParseError when it does not parse
-        if len(_good_uris) >= _RECENT:
-            _good_uris.clear()
-        _good_uris.add(uri)
+        _remember(_good_uris, uri, None)
 
 
 def register_request(msg: SipMessage, source: tuple[str, int], transport: str) -> RegisterRequest:
