@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from platformdirs import user_config_path, user_data_path, user_log_path
+from platformdirs import user_cache_path, user_config_path, user_data_path, user_log_path
 
 APP_NAME = "kazoodesk"
 
@@ -17,3 +17,8 @@ def default_config_dir() -> Path:
 
 def default_log_dir() -> Path:
     return user_log_path(APP_NAME, appauthor=False)
+
+
+def default_cache_dir() -> Path:
+    """What can be thrown away and rebuilt from a server (the offline device lists)."""
+    return user_cache_path(APP_NAME, appauthor=False)
