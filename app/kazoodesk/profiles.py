@@ -1,6 +1,8 @@
 """Connection profiles (server, account, user) in the config dir; their secrets in the OS keyring.
 
 A secret is never written to a file: with no usable keyring backend the app asks each time.
+`keyring` (~30 ms of imports, and a backend probe) is imported on the first secret asked for,
+not at start: the window shows its cached list before anything needs a secret.
 """
 
 from __future__ import annotations
@@ -9,10 +11,6 @@ import json
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
-
-import keyring
-import keyring.errors
-from keyring.backends import fail
 
 from kazoodesk.config import default_config_dir
 
@@ -77,12 +75,18 @@ class ProfileStore:
 
 def keyring_available() -> bool:
     """Whether an OS keyring backend is there to hold secrets."""
+    import keyring
+    from keyring.backends import fail
+
     return not isinstance(keyring.get_keyring(), fail.Keyring)
 
 
 def load_secret(profile: Profile) -> str | None:
     if not keyring_available():
         return None
+    import keyring
+    import keyring.errors
+
     try:
         return keyring.get_password(KEYRING_SERVICE, profile.secret_key)
     except keyring.errors.KeyringError:
@@ -93,6 +97,9 @@ def store_secret(profile: Profile, secret: str) -> bool:
     """Keep `secret` in the keyring; False when there is none (the app then asks next time)."""
     if not keyring_available():
         return False
+    import keyring
+    import keyring.errors
+
     try:
         keyring.set_password(KEYRING_SERVICE, profile.secret_key, secret)
     except keyring.errors.KeyringError:
@@ -103,6 +110,9 @@ def store_secret(profile: Profile, secret: str) -> bool:
 def delete_secret(profile: Profile) -> None:
     if not keyring_available():
         return
+    import keyring
+    import keyring.errors
+
     try:
         keyring.delete_password(KEYRING_SERVICE, profile.secret_key)
     except keyring.errors.KeyringError:
