@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kazoodesk import __version__
-from kazoodesk.config import default_data_dir
+from kazoodesk.config import default_cache_dir, default_data_dir
 
 # The simulator (aiohttp, the registrar, its store: ~0.25 s of imports) is imported where it is
 # used: `kazoodesk --server` never needs it, and demo mode loads it on the thread that starts
@@ -131,6 +131,8 @@ class EmbeddedDemo:
 
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = data_dir
+        # the window's cached list of the demo is filed under its store (the port changes)
+        self.cache_name = str(data_dir.absolute())
         self.runner: SimulatorRunner | None = None
 
     def start(self) -> dict[str, Any]:
@@ -150,7 +152,10 @@ def gui(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         parser.error("--smoke-test runs in demo mode, without --server")
     if args.server is not None and args.api_key is None and not (args.account and args.user):
         parser.error("--server needs --account and --user, or --api-key")
-    # Qt is imported only here: `kazoodesk serve` runs without it
+    # Qt is imported only here: `kazoodesk serve` runs without it. What the first paint does
+    # not need (the Kazoo client, keyring, the schemas, the simulator, the editor) is imported
+    # after it (see kazoodesk.ui.app).
+    from kazoodesk.list_cache import ListCache
     from kazoodesk.profiles import ProfileStore
     from kazoodesk.ui.app import GuiOptions, run_gui
 
@@ -162,7 +167,7 @@ def gui(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         smoke_test=args.smoke_test,
     )
     demo = EmbeddedDemo(args.data or default_data_dir() / DEMO_DIR)
-    return run_gui(options, demo, ProfileStore())
+    return run_gui(options, demo, ProfileStore(), ListCache(default_cache_dir() / "lists"))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,25 +1,42 @@
-"""Start the Qt application on a qasync loop, connect, and shut everything down on quit."""
+"""Start the Qt application on a qasync loop, connect, and shut everything down on quit.
+
+Start order: the window, with the device list it showed last time for this server and account
+(the offline cache), is painted first; only then does the connection start (the Kazoo client's
+imports on a worker thread, the demo server on another, keyring when a secret is needed), the
+live list replacing the cached one when it comes.
+
+`KAZOODESK_REPORT_STARTUP=1` prints, on stdout, a line when the device list is first painted
+with rows in it (cached or live), and once the live list is loaded, the largest stall of the
+UI thread since that first paint (bench/gui.py reads both).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import signal
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import qasync
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
-from kazoodesk.profiles import Profile, ProfileStore, load_secret
+from kazoodesk.list_cache import ListCache
+from kazoodesk.profiles import Profile, ProfileStore
 from kazoodesk.ui.connection import DemoServer
 from kazoodesk.ui.main_window import MainWindow
 from kazoodesk.ui.tasks import cancel_all, spawn
 
 SMOKE_TIMEOUT = 60.0  # seconds: a smoke test that is not done by then has failed
+SMOKE_SIZE = (1280, 800)
+FIRST_PAINT_WAIT = 0.5  # seconds: the connection starts after the first paint, or after this
+GC_HOLD_S = 20.0  # the collector's pause during the start ends by then at the latest
+REPORT_ENV = "KAZOODESK_REPORT_STARTUP"
 
 
 @dataclass
@@ -31,7 +48,12 @@ class GuiOptions:
     smoke_test: Path | None = None  # save a screenshot there once the list is loaded, then exit
 
 
-def run_gui(options: GuiOptions, demo: DemoServer, profiles: ProfileStore) -> int:
+def run_gui(
+    options: GuiOptions,
+    demo: DemoServer,
+    profiles: ProfileStore,
+    cache: ListCache | None = None,
+) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setApplicationName("KazooDesk")
@@ -42,16 +64,30 @@ def run_gui(options: GuiOptions, demo: DemoServer, profiles: ProfileStore) -> in
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     with loop:
-        return loop.run_until_complete(_main(options, demo, profiles))
+        return loop.run_until_complete(_main(options, demo, profiles, cache))
 
 
-async def _main(options: GuiOptions, demo: DemoServer, profiles: ProfileStore) -> int:
+async def _main(
+    options: GuiOptions, demo: DemoServer, profiles: ProfileStore, cache: ListCache | None
+) -> int:
     remote = options.server is not None
-    window = MainWindow(profiles, None if remote else demo)
+    window = MainWindow(profiles, None if remote else demo, cache)
+    window.show_cached_list(
+        window.profile_cache_keys(_profile(options))
+        if options.server is not None
+        else window.demo_cache_keys()
+    )
+    report = StartupReport(window) if os.environ.get(REPORT_ENV) == "1" else None
+    painted = FirstPaint(window)
     closed = asyncio.Event()
     window.closed.connect(closed.set)
+    if options.smoke_test is not None:
+        window.resize(*SMOKE_SIZE)  # before the first paint, not a second layout after it
     window.show()
     _close_on_signals(window)
+    # nothing else (imports, threads, sockets) until the window is on screen
+    await painted.wait(FIRST_PAINT_WAIT)
+    gc_hold = GcHold(window)
     status = 0
     try:
         if options.smoke_test is not None:
@@ -60,24 +96,34 @@ async def _main(options: GuiOptions, demo: DemoServer, profiles: ProfileStore) -
             spawn(_connect(window, options))
             await closed.wait()
     finally:
+        gc_hold.release()
         await cancel_all()
+        await window.wait_cache_saved()
         if window.session is not None:
             await window.session.close()
         if not remote:
             await asyncio.get_running_loop().run_in_executor(None, demo.stop)
+        if report is not None:
+            report.close()
     return status
+
+
+def _profile(options: GuiOptions) -> Profile:
+    return Profile(
+        server=options.server or "",
+        account_name=options.account,
+        username=options.user,
+        use_api_key=options.api_key is not None,
+    )
 
 
 async def _connect(window: MainWindow, options: GuiOptions) -> None:
     if options.server is None:
         await window.start_demo()
         return
-    profile = Profile(
-        server=options.server,
-        account_name=options.account,
-        username=options.user,
-        use_api_key=options.api_key is not None,
-    )
+    from kazoodesk.profiles import load_secret
+
+    profile = _profile(options)
     secret = options.api_key or load_secret(profile)
     if secret:
         await window.connect_remote(profile, secret)
@@ -87,7 +133,7 @@ async def _connect(window: MainWindow, options: GuiOptions) -> None:
 
 async def smoke_test(window: MainWindow, path: Path) -> int:
     """Demo mode until the device list is loaded; screenshot to `path`; 0, or 1 with a reason."""
-    window.resize(1280, 800)  # the same picture whatever size the window had last time
+    window.resize(*SMOKE_SIZE)  # the same picture whatever size the window had last time
     loaded: asyncio.Future[int] = asyncio.get_running_loop().create_future()
 
     def listed(count: int) -> None:
@@ -112,6 +158,106 @@ async def smoke_test(window: MainWindow, path: Path) -> int:
 def _fail(reason: str) -> int:
     print(f"kazoodesk: smoke test failed: {reason}", file=sys.stderr, flush=True)
     return 1
+
+
+class FirstPaint(QObject):
+    """`await wait()`: until the device table has been painted once (or a timeout)."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self._viewport = window.devices.table.viewport()
+        self._done = asyncio.get_running_loop().create_future()
+        self._viewport.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint and not self._done.done():
+            # resolved now, resumed after the paint: the waiter runs once it is on screen
+            self._done.set_result(None)
+            self._viewport.removeEventFilter(self)
+        return False
+
+    async def wait(self, timeout: float) -> None:
+        try:
+            await asyncio.wait_for(asyncio.shield(self._done), timeout)
+        except TimeoutError:
+            self._viewport.removeEventFilter(self)
+
+
+class GcHold(QObject):
+    """No automatic garbage collection from the first paint until the live list is loaded
+    (or GC_HOLD_S): the start imports the simulator, the client and the editor, and a full
+    collection among all that (~50 ms, on whichever thread triggers it) stalls the UI. Then
+    what the start loaded, which lives as long as the process, is moved out of the
+    collector's reach (gc.freeze), as the device list does with its pages."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self._held = gc.isenabled()
+        if not self._held:
+            return
+        gc.disable()
+        window.devicesLoaded.connect(self.release)
+        QTimer.singleShot(int(GC_HOLD_S * 1000), self, self.release)
+
+    def release(self) -> None:
+        if self._held:
+            self._held = False
+            # no collection first: the young generations hold all the start allocated, and
+            # walking them would be the very stall this avoids (~30-40 ms); what garbage
+            # cycles the start left are frozen with the rest
+            gc.freeze()
+            gc.enable()
+
+
+class StartupReport(QObject):
+    """With KAZOODESK_REPORT_STARTUP=1: when the list is first painted with rows, and the
+    largest gap between ticks of a 10 ms timer from then until the live list is loaded."""
+
+    TICK_MS = 10
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self._window = window
+        self._viewport = window.devices.table.viewport()
+        self._viewport.installEventFilter(self)
+        self._ticks: list[float] = []
+        self._ticker = QTimer(self)
+        self._ticker.setTimerType(Qt.TimerType.PreciseTimer)
+        self._ticker.setInterval(self.TICK_MS)
+        self._ticker.timeout.connect(lambda: self._ticks.append(time.perf_counter()))
+        window.devicesLoaded.connect(self._loaded)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        model = self._window.devices.model
+        if event.type() == QEvent.Type.Paint and model.rowCount() > 0 and not self._ticks:
+            kind = "cached" if self._window.showing_cached() else "live"
+            # after this paint, not before it
+            QTimer.singleShot(0, lambda: _say(f"first list painted: {model.rowCount()} {kind}"))
+            self._viewport.removeEventFilter(self)
+            self._ticks.append(time.perf_counter())
+            self._ticker.start()
+        return False
+
+    def _loaded(self, count: int) -> None:
+        if not self._ticker.isActive():
+            return
+        self._ticker.stop()
+        now = time.perf_counter()
+        ticks = [*self._ticks, now]
+        gaps = sorted(((b - a, a - ticks[0]) for a, b in zip(ticks, ticks[1:], strict=False)))
+        worst = gaps[-1][0] if gaps else 0.0
+        largest = ", ".join(f"{g * 1000:.0f} ms at {a * 1000:.0f}" for g, a in gaps[:-4:-1])
+        _say(
+            f"live list loaded: {count} devices {(now - ticks[0]) * 1000:.0f} ms after the first"
+            f" list painted; largest UI stall {worst * 1000:.0f} ms ({largest})"
+        )
+
+    def close(self) -> None:
+        self._ticker.stop()
+
+
+def _say(text: str) -> None:
+    print(f"kazoodesk: {text}", flush=True)
 
 
 def _close_on_signals(window: MainWindow) -> None:

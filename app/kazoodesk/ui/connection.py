@@ -2,16 +2,41 @@
 
 The UI never sees the simulator: demo mode gets an object that starts "a Kazoo" and says where
 it is and how to log in (the composition root, `kazoodesk.__main__`, builds it).
+
+The Kazoo client (httpx: ~65 ms of imports) and the schema registry (jsonschema: ~50 ms) are
+not imported with this module: the window paints its cached list first, and `preload()` then
+imports them on a worker thread, so the UI thread keeps running (and painting) meanwhile. The
+client is built on a worker too (its HTTP transport imports more and loads the trust store).
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Protocol
+import importlib
+import sys
+from typing import TYPE_CHECKING, Any, Protocol
 
-from kazoodesk.kazoo import KazooClient
-from kazoodesk.profiles import Profile
-from kazoodesk.ui.session import Session
+if TYPE_CHECKING:
+    from kazoodesk.kazoo import KazooClient
+    from kazoodesk.profiles import Profile
+    from kazoodesk.ui.session import Session
+
+# Qt-free modules a connection needs, importable off the UI thread
+CONNECTION_MODULES = (
+    "kazoodesk.kazoo",
+    "kazoodesk.schema.registry",
+    # what httpx's transport would import on the first request, ~20 ms (anyio's backend)
+    "sniffio",
+    "anyio.lowlevel",
+    "anyio._backends._asyncio",
+)
+# what the window builds once connected: module bodies that only define classes and
+# constants (no Qt object is made at import), so a worker thread can import them
+WINDOW_MODULES = (
+    "kazoodesk.ui.session",
+    "kazoodesk.ui.device_editor",
+    "kazoodesk.ui.device_actions",
+)
 
 
 class DemoServer(Protocol):
@@ -23,10 +48,35 @@ class DemoServer(Protocol):
     def stop(self) -> None: ...
 
 
+def _import_all(names: tuple[str, ...]) -> None:
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except Exception:  # imported again where it is used, which then raises
+            return
+
+
+async def preload(names: tuple[str, ...] = CONNECTION_MODULES) -> None:
+    """Import `names` on a worker thread (a no-op for those already imported); a failure is
+    left for the import where the module is used to report."""
+    missing = tuple(n for n in names if n not in sys.modules)
+    if missing:
+        await asyncio.get_running_loop().run_in_executor(None, _import_all, missing)
+
+
+async def _new_client(base_url: str) -> KazooClient:
+    await preload()
+    from kazoodesk.kazoo import KazooClient
+
+    return await asyncio.get_running_loop().run_in_executor(None, KazooClient, base_url)
+
+
 async def open_demo(demo: DemoServer) -> Session:
     """Start the demo server off the GUI thread and log in as its admin, like any user."""
-    ready = await asyncio.get_running_loop().run_in_executor(None, demo.start)
-    client = KazooClient(ready["api"])
+    # the client's imports on one worker while the demo starts on another
+    starting = asyncio.get_running_loop().run_in_executor(None, demo.start)
+    ready, _ = await asyncio.gather(starting, preload())
+    client = await _new_client(ready["api"])
     try:
         await client.login(
             account_name=ready["account_name"],
@@ -36,11 +86,13 @@ async def open_demo(demo: DemoServer) -> Session:
     except BaseException:
         await client.aclose()
         raise
+    from kazoodesk.ui.session import Session
+
     return Session(client, label=f"Demo · {ready['api'].split('//')[1].split('/')[0]}", demo=True)
 
 
 async def open_remote(profile: Profile, secret: str) -> Session:
-    client = KazooClient(profile.server)
+    client = await _new_client(profile.server)
     try:
         if profile.use_api_key:
             await client.login(api_key=secret)
@@ -51,4 +103,6 @@ async def open_remote(profile: Profile, secret: str) -> Session:
     except BaseException:
         await client.aclose()
         raise
+    from kazoodesk.ui.session import Session
+
     return Session(client, label=profile.name)

@@ -1,13 +1,22 @@
-"""The main window: account switcher, device list, editor, connection state."""
+"""The main window: account switcher, device list, editor, connection state.
+
+Start order: the window can show the list it last showed for a server and account
+(`show_cached_list`, from `kazoodesk.list_cache`) before anything else is imported or
+connected, marked as cached; the live load then merges into it row for row (same rows, the
+selection kept) and removes what the server no longer has. What only a connection needs (the
+Kazoo client, the schema registry, the editor, the device actions and dialogs) is imported
+where it is first used, so this module costs little more than Qt and the device list.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import time
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, QPoint, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -18,22 +27,23 @@ from PySide6.QtWidgets import (
     QMenu,
     QSplitter,
     QToolButton,
+    QVBoxLayout,
+    QWidget,
 )
 
 from kazoodesk import __version__
 from kazoodesk.device_templates import AUTHN_BY_IP, NEW_DEVICE_TYPES, listing_row
-from kazoodesk.kazoo import KazooError
+from kazoodesk.list_cache import CachedList, CacheKeys, ListCache, demo_keys, remote_keys
 from kazoodesk.profiles import Profile, ProfileStore, store_secret
-from kazoodesk.schema.registry import SchemaRegistry
-from kazoodesk.ui import device_actions
-from kazoodesk.ui.connection import DemoServer, open_demo, open_remote
-from kazoodesk.ui.device_editor import DeviceEditor
+from kazoodesk.ui.connection import WINDOW_MODULES, DemoServer, open_demo, open_remote, preload
 from kazoodesk.ui.devices.device_list_view import DeviceListView
 from kazoodesk.ui.devices.device_records import UNASSIGNED, hotdesk_flags
 from kazoodesk.ui.dialogs.awaitable import inform, run_dialog
-from kazoodesk.ui.dialogs.connect import ConnectDialog
-from kazoodesk.ui.session import ConnectionState, Session
 from kazoodesk.ui.tasks import spawn
+
+if TYPE_CHECKING:
+    from kazoodesk.ui.device_editor import DeviceEditor
+    from kazoodesk.ui.session import Session
 
 PAGE_SIZE = 500  # rows per listing request
 # The rows of a page go into the list in slices, the loop running (and the list repainting)
@@ -44,24 +54,37 @@ FEED_BUDGET_S = 0.020
 FIRST_SLICE = 100
 MIN_SLICE = 25
 STATUS_REFRESH_MS = 15_000
+# by ConnectionState value (kazoodesk.ui.session, imported once a session exists)
 STATE_COLOURS = {
-    ConnectionState.CONNECTING: "#8a6d00",
-    ConnectionState.CONNECTED: "#1b7f3b",
-    ConnectionState.RECONNECTING: "#b35c00",
-    ConnectionState.OFFLINE: "#b3261e",
+    "connecting": "#8a6d00",
+    "connected": "#1b7f3b",
+    "reconnecting": "#b35c00",
+    "offline": "#b3261e",
 }
+CACHED_STYLE = "background: #fff4ce; color: #5c4400; padding: 3px 8px;"
 
 
 class MainWindow(QMainWindow):
     devicesLoaded = Signal(int)  # all pages are in the list (count)
     closed = Signal()
 
-    def __init__(self, profiles: ProfileStore, demo: DemoServer | None = None) -> None:
+    def __init__(
+        self,
+        profiles: ProfileStore,
+        demo: DemoServer | None = None,
+        cache: ListCache | None = None,
+    ) -> None:
         super().__init__()
         self.setWindowTitle("KazooDesk")
         self.profiles = profiles
         self.demo = demo
+        self.cache = cache  # None: no offline list, read or written
         self.session: Session | None = None
+        self._cache_keys: CacheKeys | None = None  # of the session (None: nothing cached)
+        self._login_account: str | None = None
+        self._cached: CachedList | None = None  # the cached listing the list shows now
+        self._cached_feed: asyncio.Task[None] | None = None
+        self._cache_saving: asyncio.Future[bool] | None = None
         self.editor: DeviceEditor | None = None
         self.users: list[dict[str, Any]] = []
         self._loading: asyncio.Task[None] | None = None
@@ -80,7 +103,17 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.placeholder)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
-        self.setCentralWidget(self.splitter)
+        self.cache_notice = QLabel(self)
+        self.cache_notice.setObjectName("list.cached")
+        self.cache_notice.setStyleSheet(CACHED_STYLE)
+        self.cache_notice.hide()
+        central = QWidget(self)
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.cache_notice)
+        column.addWidget(self.splitter, 1)
+        self.setCentralWidget(central)
         self.accounts = QComboBox(self)
         self.accounts.setObjectName("account.switcher")
         self.accounts.setAccessibleName("Account")
@@ -93,7 +126,7 @@ class MainWindow(QMainWindow):
         self._status_timer = QTimer(self)
         self._status_timer.setInterval(STATUS_REFRESH_MS)
         self._status_timer.timeout.connect(lambda: spawn(self.refresh_status()))
-        self._show_connection(ConnectionState.OFFLINE, "not connected")
+        self._show_connection("offline", "not connected")
         self._selection_changed([])
         self._restore_geometry()
 
@@ -126,11 +159,11 @@ class MainWindow(QMainWindow):
         sel = self.devices.selected_ids
         self.edit_action = self._action("Edit", lambda: run(self.edit_selected()))
         self.duplicate_action = self._action(
-            "Duplicate", lambda: run(device_actions.duplicate(self, sel()))
+            "Duplicate", lambda: run(_actions().duplicate(self, sel()))
         )
         self.delete_action = self._action(
             "Delete",
-            lambda: run(device_actions.delete(self, sel())),
+            lambda: run(_actions().delete(self, sel())),
             QKeySequence.StandardKey.Delete,
         )
         # Delete acts on the list only: in the editor the key belongs to the fields
@@ -138,22 +171,18 @@ class MainWindow(QMainWindow):
         self.devices.table.addAction(self.delete_action)
         self.delete_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         self.enable_action = self._action(
-            "Enable", lambda: run(device_actions.set_enabled(self, sel(), True))
+            "Enable", lambda: run(_actions().set_enabled(self, sel(), True))
         )
         self.disable_action = self._action(
-            "Disable", lambda: run(device_actions.set_enabled(self, sel(), False))
+            "Disable", lambda: run(_actions().set_enabled(self, sel(), False))
         )
-        self.sync_action = self._action(
-            "Sync", lambda: run(device_actions.sync(self, sel(), False))
-        )
-        self.reboot_action = self._action(
-            "Reboot", lambda: run(device_actions.sync(self, sel(), True))
-        )
+        self.sync_action = self._action("Sync", lambda: run(_actions().sync(self, sel(), False)))
+        self.reboot_action = self._action("Reboot", lambda: run(_actions().sync(self, sel(), True)))
         self.notify_action = self._action(
-            "Send NOTIFY…", lambda: run(device_actions.notify(self, sel()))
+            "Send NOTIFY…", lambda: run(_actions().notify(self, sel()))
         )
         self.quickcall_action = self._action(
-            "Quickcall…", lambda: run(device_actions.quickcall(self, sel()))
+            "Quickcall…", lambda: run(_actions().quickcall(self, sel()))
         )
         self.refresh_action = self._action(
             "Refresh", lambda: run(self.reload()), QKeySequence.StandardKey.Refresh
@@ -222,32 +251,47 @@ class MainWindow(QMainWindow):
 
     # ---- connecting ------------------------------------------------------------------------
 
+    def demo_cache_keys(self) -> CacheKeys:
+        """Where the demo's list is cached: by the demo's `cache_name` (its store; the port
+        changes every run), or one shared name."""
+        return demo_keys(str(getattr(self.demo, "cache_name", "") or "demo"))
+
+    @staticmethod
+    def profile_cache_keys(profile: Profile) -> CacheKeys:
+        return remote_keys(profile.server, profile.secret_key)
+
     async def start_demo(self) -> bool:
         if self.demo is None:
             return False
-        self._show_connection(ConnectionState.CONNECTING, "starting the demo server")
+        self._show_connection("connecting", "starting the demo server")
         try:
             session = await open_demo(self.demo)
         except Exception as exc:  # a start failure of any kind is shown, the window stays
-            self._show_connection(ConnectionState.OFFLINE, f"the demo did not start: {exc}")
+            self._show_connection("offline", f"the demo did not start: {exc}")
             self.placeholder.setText(f"The demo server did not start:\n{exc}")
+            self._cached_state("the demo did not start")
             return False
-        return await self.attach(session)
+        return await self.attach(session, self.demo_cache_keys())
 
     async def connect_remote(self, profile: Profile, secret: str) -> bool:
-        self._show_connection(ConnectionState.CONNECTING, profile.server)
+        from kazoodesk.kazoo import KazooError
+
+        self._show_connection("connecting", profile.server)
         try:
             session = await open_remote(profile, secret)
         except KazooError as exc:
-            self._show_connection(ConnectionState.OFFLINE, str(exc))
+            self._show_connection("offline", str(exc))
+            self._cached_state("offline")
             await inform(
                 self, "Connect", f"Could not connect to {profile.server}: {exc}", error=True
             )
             return False
         self.profiles.remember(profile)
-        return await self.attach(session)
+        return await self.attach(session, self.profile_cache_keys(profile))
 
     async def connect_dialog(self, initial: Profile | None = None) -> bool:
+        from kazoodesk.ui.dialogs.connect import ConnectDialog
+
         if self.editor is not None and not await self.editor.confirm_leave("connecting"):
             return False
         dialog = ConnectDialog(self.profiles, initial, self)
@@ -258,18 +302,27 @@ class MainWindow(QMainWindow):
             store_secret(profile, secret)
         return await self.connect_remote(profile, secret)
 
-    async def attach(self, session: Session) -> bool:
-        """Show `session`'s server: its schemas, accounts and devices."""
+    async def attach(self, session: Session, cache_keys: CacheKeys | None = None) -> bool:
+        """Show `session`'s server: its schemas, accounts and devices. With `cache_keys` (and
+        a cache), each full listing is kept for the next start (see `show_cached_list`)."""
+        from kazoodesk.kazoo import KazooError
+        from kazoodesk.schema.registry import SchemaRegistry
+
         old, self.session = self.session, session
         if old is not None:
             await old.close()
-        session.stateChanged.connect(lambda s: self._show_connection(ConnectionState(s)))
+        self._cache_keys = cache_keys
+        auth = session.client.auth
+        self._login_account = auth.account_id if auth is not None else None
+        session.stateChanged.connect(self._show_connection)
         session.reconnected.connect(lambda: spawn(self.reload()))
-        self._show_connection(ConnectionState.CONNECTED)
+        self._show_connection("connected")
         try:
-            docs, accounts = await asyncio.gather(
+            # the editor's and the actions' modules load on a worker meanwhile
+            docs, accounts, _ = await asyncio.gather(
                 session.call(session.client.device_schemas),
                 session.call(session.client.account_tree),
+                preload(WINDOW_MODULES),
             )
         except KazooError as exc:
             self.placeholder.setText(f"Could not read the server's device schema: {exc}")
@@ -279,7 +332,7 @@ class MainWindow(QMainWindow):
         self._status_timer.start()
         # The list first: building the editor's form takes the UI thread for over 100 ms, so
         # it is built once the first page of devices is shown (or the load has ended).
-        self._pending_editor = lambda: self._set_editor(DeviceEditor(session, registry, self))
+        self._pending_editor = lambda: self._set_editor(_new_editor(session, registry, self))
         try:
             await self.reload()
         finally:
@@ -336,21 +389,38 @@ class MainWindow(QMainWindow):
         The next page is requested while one is being shown, and a page goes into the list
         in slices with the loop running in between (`_feed`), so the window stays responsive
         however many devices there are."""
+        from kazoodesk.kazoo import KazooError
+
         if self._loading is not None and not self._loading.done():
             self._loading.cancel()
         self._loading = asyncio.current_task()
         session = self.session
         if session is None:
             return
+        self._stop_cached_feed()
+        account_id = session.client.account_id
+        cached = self._cached
+        if cached is not None and (
+            self._cache_keys is None
+            or cached.server != self._cache_keys.server
+            or cached.account_id != account_id
+        ):
+            self._drop_cached()  # another server or account: its rows go with the clear below
+            cached = None
         model = self.devices.model
         self.devices.set_loading(True, "Loading devices…")
+        self._cached_state("loading the live list…")
         # the first page is on its way while the users and the registrations are read
         pages = _PagesAhead(session.pages(session.client.iter_devices(PAGE_SIZE)))
+        keep = self.cache is not None and self._cache_keys is not None
+        listed: list[dict[str, Any]] = []  # for the cache (up to one row over its limit)
+        seen: set[str] = set()  # ids listed, when merging into a cached list
         try:
             self.users, registered = await asyncio.gather(
                 session.call(session.client.list_users), self._registered_ids()
             )
-            model.clear()
+            if cached is None:
+                model.clear()
             # the status before the rows: each device gets it as it is added, where a pass over
             # them all afterwards would hold the UI thread (~50 ms at 100,000 devices)
             if registered is not None:
@@ -363,16 +433,29 @@ class MainWindow(QMainWindow):
             while (page := await pages.next()) is not None:
                 await self._feed(page)
                 count += len(page)
+                if cached is not None:
+                    seen.update(str(row.get("id")) for row in page)
+                    # rows replaced where they were emit nothing: repaint what they show
+                    self.devices.table.viewport().update()
+                if keep and self.cache is not None and len(listed) <= self.cache.max_rows:
+                    listed.extend(page)
                 self.devices.set_loading(True, f"Loading devices… {count}")
                 self._build_pending_editor()
                 _keep_out_of_full_collections()
             self._build_pending_editor()
         except KazooError as exc:
             self.devices.set_loading(False, f"Could not load the devices: {exc}")
+            self._cached_state("the live list did not load")
             return
         finally:
             await pages.close()
+        if cached is not None:
+            # what the server no longer has (the cached rows never fed are not there anyway)
+            model.remove_ids({str(row["id"]) for row in cached.rows} - seen)
+            self._drop_cached()
         self.devices.set_loading(False, "")
+        if keep:
+            self._save_to_cache(account_id, listed, registered)
         self.devicesLoaded.emit(count)
 
     async def _feed(self, page: list[dict[str, Any]]) -> None:
@@ -392,6 +475,8 @@ class MainWindow(QMainWindow):
 
     async def filter_by_owner(self, user_id: str | None) -> None:
         """A user's devices as `/users/{U}/devices` has them: owned and hotdesked into."""
+        from kazoodesk.kazoo import KazooError
+
         session = self.session
         if session is None or user_id is None or user_id == UNASSIGNED:
             return
@@ -403,6 +488,92 @@ class MainWindow(QMainWindow):
         if self.devices.owner_filter() == user_id:
             self.devices.set_owner_filter(user_id, hotdesk_flags(rows))
 
+    # ---- the offline list -----------------------------------------------------------------
+
+    def show_cached_list(self, keys: CacheKeys) -> bool:
+        """Show the list last loaded for `keys` (if the cache has it) until a session's live
+        list replaces it; marked as cached, the actions off (there is no session yet).
+
+        The first slice of rows (those at the top when it was saved) goes in at once, so the
+        first paint shows them; the rest follows in slices once the loop runs."""
+        if self.cache is None or self.session is not None:
+            return False
+        cached = self.cache.load_for(keys)
+        if cached is None:
+            return False
+        self._stop_cached_feed()
+        self._cached = cached
+        model = self.devices.model
+        model.clear()
+        if cached.registered is not None:
+            model.set_registered(cached.registered)
+        self.users = cached.users
+        self.devices.set_users(cached.users)
+        model.append_rows(cached.rows[:FIRST_SLICE])
+        if len(cached.rows) > FIRST_SLICE:
+            self._cached_feed = spawn(self._feed_cached(cached.rows[FIRST_SLICE:]))
+        self.devices.set_loading(True, "")
+        self._cached_state("connecting…")
+        return True
+
+    def showing_cached(self) -> bool:
+        """Whether the list shows a cached listing (not yet replaced by the live one)."""
+        return self._cached is not None
+
+    async def wait_cache_saved(self) -> None:
+        """Until the listing being written to the cache (if any) is on disk."""
+        saving = self._cache_saving
+        if saving is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(saving)
+
+    async def _feed_cached(self, rows: list[dict[str, Any]]) -> None:
+        self._slice = FIRST_SLICE
+        await self._feed(rows)
+
+    def _stop_cached_feed(self) -> None:
+        feed, self._cached_feed = self._cached_feed, None
+        if feed is not None and not feed.done():
+            feed.cancel()
+
+    def _cached_state(self, what: str) -> None:
+        """The notice over a cached list: when it was loaded and what is happening now."""
+        if self._cached is None:
+            return
+        text = f"Cached list · last loaded {self._cached.saved_text()} · {what}"
+        self.cache_notice.setText(text)
+        self.cache_notice.setToolTip(
+            "The devices as they were when last loaded: read-only until the server's live"
+            " list replaces them."
+        )
+        self.cache_notice.show()
+
+    def _drop_cached(self) -> None:
+        self._stop_cached_feed()
+        self._cached = None
+        self.cache_notice.hide()
+
+    def _save_to_cache(
+        self, account_id: str, rows: list[dict[str, Any]], registered: set[str] | None
+    ) -> None:
+        """Write the listing just loaded to the cache on a worker thread (JSON and gzip of
+        up to 20,000 rows: tens of ms that the UI thread need not spend)."""
+        if self.cache is None or self._cache_keys is None:
+            return
+        model = self.devices.model
+        top = model.ids_at(range(min(FIRST_SLICE, model.rowCount())))
+        save = functools.partial(
+            self.cache.save,
+            self._cache_keys,
+            account_id,
+            rows,
+            list(self.users),
+            registered,
+            login_account=account_id == self._login_account,
+            first=top,
+        )
+        self._cache_saving = asyncio.get_running_loop().run_in_executor(None, save)
+
     async def refresh_status(self) -> None:
         registered = await self._registered_ids()
         if registered is not None:
@@ -410,6 +581,8 @@ class MainWindow(QMainWindow):
 
     async def _registered_ids(self) -> set[str] | None:
         """The ids of the registered devices; None (and a word in the status bar) on failure."""
+        from kazoodesk.kazoo import KazooError
+
         session = self.session
         if session is None:
             return None
@@ -433,16 +606,17 @@ class MainWindow(QMainWindow):
             await self.editor.open_device(ids[0])
 
     async def new_device(self, device_type: str) -> None:
-        await device_actions.new(self, device_type)
+        await _actions().new(self, device_type)
 
     # ---- state, about, closing ----------------------------------------------------------
 
-    def _show_connection(self, state: ConnectionState, detail: str = "") -> None:
+    def _show_connection(self, state: str, detail: str = "") -> None:
+        """`state`: a ConnectionState (or its value)."""
         session = self.session
         where = session.label if session is not None else ""
-        if state in {ConnectionState.RECONNECTING, ConnectionState.OFFLINE} and session:
+        if state in {"reconnecting", "offline"} and session:
             detail = detail or session.last_error
-        text = f"● {state.value.capitalize()}"
+        text = f"● {str(state).capitalize()}"
         if where:
             text += f" — {where}"
         if detail:
@@ -490,6 +664,19 @@ class MainWindow(QMainWindow):
             self.splitter.setSizes([720, 560])
 
 
+def _actions() -> Any:
+    """The device actions (and their dialogs), imported on first use."""
+    from kazoodesk.ui import device_actions
+
+    return device_actions
+
+
+def _new_editor(session: Session, registry: Any, window: MainWindow) -> DeviceEditor:
+    from kazoodesk.ui.device_editor import DeviceEditor
+
+    return DeviceEditor(session, registry, window)
+
+
 class _PagesAhead:
     """The pages of a listing, the next one requested as soon as one is handed out, so the
     server works on it while the UI shows the one before. `close()` when done."""
@@ -524,7 +711,10 @@ def _keep_out_of_full_collections() -> None:
     thread for 60-150 ms, and one comes each time the heap has grown by a quarter, so several
     during a load and one soon after. Young collections first, so the short-lived cycles of
     the page just shown are freed rather than frozen; frozen devices are still freed (by
-    reference counting) when the list is cleared.
+    reference counting) when the list is cleared. While the collector is off (the app's
+    start holds it, see kazoodesk.ui.app) there is no young collection: the young generations
+    then hold everything the start allocated, tens of ms to walk.
     """
-    gc.collect(1)
+    if gc.isenabled():
+        gc.collect(1)
     gc.freeze()
