@@ -186,7 +186,8 @@ def run_sipp(port: int, users: Path, rate: int, calls: int, work: Path) -> dict[
 
 
 def ladder(name: str, port: int, users: Path, rates: list[int], args: Any, work: Path) -> int:
-    print(f"\n{name} (udp:127.0.0.1:{port}), {args.seconds:.0f} s per step")
+    load = os.getloadavg()[0]
+    print(f"\n{name} (udp:127.0.0.1:{port}), {args.seconds:.0f} s per step, load {load:.2f}")
     print(f"{'offered/s':>10} {'achieved/s':>11} {'ok':>8} {'failed':>7} {'retrans':>14}  clean")
     best = 0
     started = time.monotonic()
@@ -211,6 +212,8 @@ def ladder(name: str, port: int, users: Path, rates: list[int], args: Any, work:
     else:
         print(f"  (top of the ladder reached: {name} may sustain more)")
     print(f"{name}: highest sustained clean rate {best} authenticated registrations/s")
+    print(f"  (1-minute load average {load:.2f} before, {os.getloadavg()[0]:.2f} after:")
+    print(f"   above ~1 sipp and {name} share the {os.cpu_count()} CPUs with something else)")
     return best
 
 
