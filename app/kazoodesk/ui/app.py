@@ -1,9 +1,12 @@
 """Start the Qt application on a qasync loop, connect, and shut everything down on quit.
 
 Start order: the window, with the device list it showed last time for this server and account
-(the offline cache), is painted first; only then does the connection start (the Kazoo client's
-imports on a worker thread, the demo server on another, keyring when a secret is needed), the
-live list replacing the cached one when it comes.
+(the offline cache), is painted first, before even the event loop exists (`run_gui`: Qt, the
+window and the cache reader are all it imports by then, as a bare PySide6 window start would,
+and it paints the same way, in `processEvents`). Only then come asyncio and qasync, the loop,
+and the connection (the Kazoo client's imports on a worker thread, the demo server on
+another, keyring when a secret is needed), the live list replacing the cached one when it
+comes.
 
 `KAZOODESK_REPORT_STARTUP=1` prints, on stdout, a line when the device list is first painted
 with rows in it (cached or live), and once the live list is loaded, the largest stall of the
@@ -12,7 +15,6 @@ UI thread since that first paint (bench/gui.py reads both).
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import os
 import signal
@@ -21,20 +23,20 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import qasync
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from kazoodesk.list_cache import ListCache
 from kazoodesk.profiles import Profile, ProfileStore
-from kazoodesk.ui.connection import DemoServer
 from kazoodesk.ui.main_window import MainWindow
-from kazoodesk.ui.tasks import cancel_all, spawn
+
+if TYPE_CHECKING:
+    from kazoodesk.ui.connection import DemoServer
 
 SMOKE_TIMEOUT = 60.0  # seconds: a smoke test that is not done by then has failed
 SMOKE_SIZE = (1280, 800)
-FIRST_PAINT_WAIT = 0.5  # seconds: the connection starts after the first paint, or after this
 GC_HOLD_S = 20.0  # the collector's pause during the start ends by then at the latest
 REPORT_ENV = "KAZOODESK_REPORT_STARTUP"
 
@@ -61,32 +63,43 @@ def run_gui(
     app.setQuitOnLastWindowClosed(False)  # the loop ends after our cleanup, not before
     if options.smoke_test is not None:
         _exit_if_stuck(SMOKE_TIMEOUT)
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
-    with loop:
-        return loop.run_until_complete(_main(options, demo, profiles, cache))
-
-
-async def _main(
-    options: GuiOptions, demo: DemoServer, profiles: ProfileStore, cache: ListCache | None
-) -> int:
     remote = options.server is not None
     window = MainWindow(profiles, None if remote else demo, cache)
     window.show_cached_list(
-        window.profile_cache_keys(_profile(options))
-        if options.server is not None
-        else window.demo_cache_keys()
+        window.profile_cache_keys(_profile(options)) if remote else window.demo_cache_keys()
     )
     report = StartupReport(window) if os.environ.get(REPORT_ENV) == "1" else None
-    painted = FirstPaint(window)
-    closed = asyncio.Event()
-    window.closed.connect(closed.set)
     if options.smoke_test is not None:
         window.resize(*SMOKE_SIZE)  # before the first paint, not a second layout after it
     window.show()
+    app.processEvents()  # the first paint, as a bare window's start has it
+    if report is not None:
+        report.first_paint_done()
     _close_on_signals(window)
-    # nothing else (imports, threads, sockets) until the window is on screen
-    await painted.wait(FIRST_PAINT_WAIT)
+    # and only now the loop: asyncio and qasync are ~40 ms of imports
+    import asyncio
+
+    import qasync
+
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    with loop:
+        return loop.run_until_complete(_main(options, window, demo, report))
+
+
+async def _main(
+    options: GuiOptions, window: MainWindow, demo: DemoServer, report: StartupReport | None
+) -> int:
+    import asyncio
+
+    from kazoodesk.ui.tasks import cancel_all, spawn
+
+    remote = options.server is not None
+    window.continue_cached_list()
+    closed = asyncio.Event()
+    window.closed.connect(closed.set)
+    if window.isHidden():  # closed before the loop ran
+        closed.set()
     gc_hold = GcHold(window)
     status = 0
     try:
@@ -133,6 +146,8 @@ async def _connect(window: MainWindow, options: GuiOptions) -> None:
 
 async def smoke_test(window: MainWindow, path: Path) -> int:
     """Demo mode until the device list is loaded; screenshot to `path`; 0, or 1 with a reason."""
+    import asyncio
+
     window.resize(*SMOKE_SIZE)  # the same picture whatever size the window had last time
     loaded: asyncio.Future[int] = asyncio.get_running_loop().create_future()
 
@@ -158,29 +173,6 @@ async def smoke_test(window: MainWindow, path: Path) -> int:
 def _fail(reason: str) -> int:
     print(f"kazoodesk: smoke test failed: {reason}", file=sys.stderr, flush=True)
     return 1
-
-
-class FirstPaint(QObject):
-    """`await wait()`: until the device table has been painted once (or a timeout)."""
-
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self._viewport = window.devices.table.viewport()
-        self._done = asyncio.get_running_loop().create_future()
-        self._viewport.installEventFilter(self)
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Paint and not self._done.done():
-            # resolved now, resumed after the paint: the waiter runs once it is on screen
-            self._done.set_result(None)
-            self._viewport.removeEventFilter(self)
-        return False
-
-    async def wait(self, timeout: float) -> None:
-        try:
-            await asyncio.wait_for(asyncio.shield(self._done), timeout)
-        except TimeoutError:
-            self._viewport.removeEventFilter(self)
 
 
 class GcHold(QObject):
@@ -221,6 +213,8 @@ class StartupReport(QObject):
         self._viewport = window.devices.table.viewport()
         self._viewport.installEventFilter(self)
         self._ticks: list[float] = []
+        self._kind = ""
+        self._said = False
         self._ticker = QTimer(self)
         self._ticker.setTimerType(Qt.TimerType.PreciseTimer)
         self._ticker.setInterval(self.TICK_MS)
@@ -230,13 +224,20 @@ class StartupReport(QObject):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         model = self._window.devices.model
         if event.type() == QEvent.Type.Paint and model.rowCount() > 0 and not self._ticks:
-            kind = "cached" if self._window.showing_cached() else "live"
-            # after this paint, not before it
-            QTimer.singleShot(0, lambda: _say(f"first list painted: {model.rowCount()} {kind}"))
+            self._kind = "cached" if self._window.showing_cached() else "live"
             self._viewport.removeEventFilter(self)
             self._ticks.append(time.perf_counter())
             self._ticker.start()
+            # said after this paint, not before it
+            QTimer.singleShot(0, self, self.first_paint_done)
         return False
+
+    def first_paint_done(self) -> None:
+        """Say when the list was first painted with rows (once; nothing if not yet)."""
+        if self._ticks and not self._said:
+            self._said = True
+            count = self._window.devices.model.rowCount()
+            _say(f"first list painted: {count} {self._kind}")
 
     def _loaded(self, count: int) -> None:
         if not self._ticker.isActive():

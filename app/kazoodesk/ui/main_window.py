@@ -5,15 +5,17 @@ Start order: the window can show the list it last showed for a server and accoun
 connected, marked as cached; the live load then merges into it row for row (same rows, the
 selection kept) and removes what the server no longer has. What only a connection needs (the
 Kazoo client, the schema registry, the editor, the device actions and dialogs) is imported
-where it is first used, so this module costs little more than Qt and the device list.
+where it is first used, so this module costs little more than Qt and the device list. That
+includes asyncio (~40 ms with what it imports): the app paints the window before its event
+loop exists (see kazoodesk.ui.app), so the methods that need asyncio import it themselves.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import functools
 import gc
+import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
@@ -35,13 +37,14 @@ from kazoodesk import __version__
 from kazoodesk.device_templates import AUTHN_BY_IP, NEW_DEVICE_TYPES, listing_row
 from kazoodesk.list_cache import CachedList, CacheKeys, ListCache, demo_keys, remote_keys
 from kazoodesk.profiles import Profile, ProfileStore, store_secret
-from kazoodesk.ui.connection import WINDOW_MODULES, DemoServer, open_demo, open_remote, preload
 from kazoodesk.ui.devices.device_list_view import DeviceListView
 from kazoodesk.ui.devices.device_records import UNASSIGNED, hotdesk_flags
-from kazoodesk.ui.dialogs.awaitable import inform, run_dialog
-from kazoodesk.ui.tasks import spawn
 
 if TYPE_CHECKING:
+    import asyncio
+    from collections.abc import Coroutine
+
+    from kazoodesk.ui.connection import DemoServer
     from kazoodesk.ui.device_editor import DeviceEditor
     from kazoodesk.ui.session import Session
 
@@ -84,6 +87,7 @@ class MainWindow(QMainWindow):
         self._login_account: str | None = None
         self._cached: CachedList | None = None  # the cached listing the list shows now
         self._cached_feed: asyncio.Task[None] | None = None
+        self._cached_rest: list[dict[str, Any]] = []  # rows not fed yet (no loop ran then)
         self._cache_saving: asyncio.Future[bool] | None = None
         self.editor: DeviceEditor | None = None
         self.users: list[dict[str, Any]] = []
@@ -261,6 +265,8 @@ class MainWindow(QMainWindow):
         return remote_keys(profile.server, profile.secret_key)
 
     async def start_demo(self) -> bool:
+        from kazoodesk.ui.connection import open_demo
+
         if self.demo is None:
             return False
         self._show_connection("connecting", "starting the demo server")
@@ -275,6 +281,8 @@ class MainWindow(QMainWindow):
 
     async def connect_remote(self, profile: Profile, secret: str) -> bool:
         from kazoodesk.kazoo import KazooError
+        from kazoodesk.ui.connection import open_remote
+        from kazoodesk.ui.dialogs.awaitable import inform
 
         self._show_connection("connecting", profile.server)
         try:
@@ -290,6 +298,7 @@ class MainWindow(QMainWindow):
         return await self.attach(session, self.profile_cache_keys(profile))
 
     async def connect_dialog(self, initial: Profile | None = None) -> bool:
+        from kazoodesk.ui.dialogs.awaitable import run_dialog
         from kazoodesk.ui.dialogs.connect import ConnectDialog
 
         if self.editor is not None and not await self.editor.confirm_leave("connecting"):
@@ -305,8 +314,11 @@ class MainWindow(QMainWindow):
     async def attach(self, session: Session, cache_keys: CacheKeys | None = None) -> bool:
         """Show `session`'s server: its schemas, accounts and devices. With `cache_keys` (and
         a cache), each full listing is kept for the next start (see `show_cached_list`)."""
+        import asyncio
+
         from kazoodesk.kazoo import KazooError
         from kazoodesk.schema.registry import SchemaRegistry
+        from kazoodesk.ui.connection import WINDOW_MODULES, preload
 
         old, self.session = self.session, session
         if old is not None:
@@ -389,6 +401,8 @@ class MainWindow(QMainWindow):
         The next page is requested while one is being shown, and a page goes into the list
         in slices with the loop running in between (`_feed`), so the window stays responsive
         however many devices there are."""
+        import asyncio
+
         from kazoodesk.kazoo import KazooError
 
         if self._loading is not None and not self._loading.done():
@@ -461,6 +475,8 @@ class MainWindow(QMainWindow):
     async def _feed(self, page: list[dict[str, Any]]) -> None:
         """Append `page` to the list in slices of about FEED_BUDGET_S of UI thread each, the
         loop running (input, timers, painting) after every slice."""
+        import asyncio
+
         model = self.devices.model
         start = 0
         while start < len(page):
@@ -510,11 +526,19 @@ class MainWindow(QMainWindow):
         self.users = cached.users
         self.devices.set_users(cached.users)
         model.append_rows(cached.rows[:FIRST_SLICE])
-        if len(cached.rows) > FIRST_SLICE:
-            self._cached_feed = spawn(self._feed_cached(cached.rows[FIRST_SLICE:]))
+        self._cached_rest = cached.rows[FIRST_SLICE:]
+        if _loop_running():
+            self.continue_cached_list()
         self.devices.set_loading(True, "")
         self._cached_state("connecting…")
         return True
+
+    def continue_cached_list(self) -> None:
+        """Feed the rest of the cached list (after its first slice) in slices; the app calls
+        it once its loop runs, when the list was shown before."""
+        rest, self._cached_rest = self._cached_rest, []
+        if rest and self._cached is not None:
+            self._cached_feed = spawn(self._feed_cached(rest))
 
     def showing_cached(self) -> bool:
         """Whether the list shows a cached listing (not yet replaced by the live one)."""
@@ -522,6 +546,8 @@ class MainWindow(QMainWindow):
 
     async def wait_cache_saved(self) -> None:
         """Until the listing being written to the cache (if any) is on disk."""
+        import asyncio
+
         saving = self._cache_saving
         if saving is not None:
             with contextlib.suppress(Exception):
@@ -532,6 +558,7 @@ class MainWindow(QMainWindow):
         await self._feed(rows)
 
     def _stop_cached_feed(self) -> None:
+        self._cached_rest = []
         feed, self._cached_feed = self._cached_feed, None
         if feed is not None and not feed.done():
             feed.cancel()
@@ -551,6 +578,7 @@ class MainWindow(QMainWindow):
     def _drop_cached(self) -> None:
         self._stop_cached_feed()
         self._cached = None
+        self._cached_rest = []
         self.cache_notice.hide()
 
     def _save_to_cache(
@@ -558,6 +586,8 @@ class MainWindow(QMainWindow):
     ) -> None:
         """Write the listing just loaded to the cache on a worker thread (JSON and gzip of
         up to 20,000 rows: tens of ms that the UI thread need not spend)."""
+        import asyncio
+
         if self.cache is None or self._cache_keys is None:
             return
         model = self.devices.model
@@ -626,6 +656,8 @@ class MainWindow(QMainWindow):
         self.connection_label.setToolTip(text)
 
     async def about(self) -> None:
+        from kazoodesk.ui.dialogs.awaitable import inform
+
         await inform(
             self,
             "About KazooDesk",
@@ -664,6 +696,19 @@ class MainWindow(QMainWindow):
             self.splitter.setSizes([720, 560])
 
 
+def spawn(coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+    """`kazoodesk.ui.tasks.spawn`, imported (with asyncio) on first use."""
+    from kazoodesk.ui.tasks import spawn as spawn_task
+
+    return spawn_task(coro)
+
+
+def _loop_running() -> bool:
+    """Whether an asyncio loop runs (without importing asyncio if nothing has)."""
+    asyncio = sys.modules.get("asyncio")
+    return asyncio is not None and asyncio._get_running_loop() is not None
+
+
 def _actions() -> Any:
     """The device actions (and their dialogs), imported on first use."""
     from kazoodesk.ui import device_actions
@@ -682,11 +727,15 @@ class _PagesAhead:
     server works on it while the UI shows the one before. `close()` when done."""
 
     def __init__(self, pages: AsyncIterator[list[dict[str, Any]]]) -> None:
+        import asyncio
+
         self._pages = pages
         self._next: asyncio.Future[list[dict[str, Any]]] = asyncio.ensure_future(anext(pages))
 
     async def next(self) -> list[dict[str, Any]] | None:
         """The next page, or None after the last one."""
+        import asyncio
+
         try:
             page = await self._next
         except StopAsyncIteration:
