@@ -29,7 +29,7 @@ from kazoodesk.simulator.http.envelope import (
     system_error,
     validation_error,
 )
-from kazoodesk.simulator.http.registrations import flush, registration_rows
+from kazoodesk.simulator.http.registrations import flush, registered_device_ids
 from kazoodesk.simulator.service import Notification
 from kazoodesk.simulator.store import Transaction
 
@@ -226,9 +226,8 @@ async def sync_device(call: Call, sim: Simulator) -> Reply:
 
 
 async def devices_status(call: Call, sim: Simulator) -> Reply:
-    registrations = registration_rows(sim, _account_id(call))
-    seen = dict.fromkeys(r.get("authorizing_id") for r in registrations)
-    return Reply([{"device_id": d, "registered": True} for d in seen if isinstance(d, str) and d])
+    registered = sorted(registered_device_ids(sim, _account_id(call)))
+    return Reply([{"device_id": device_id, "registered": True} for device_id in registered])
 
 
 async def user_devices(call: Call, sim: Simulator) -> Reply:

@@ -91,7 +91,17 @@ async def list_registrations(call: Call, sim: Simulator) -> Reply:
 
 
 async def count_registrations(call: Call, sim: Simulator) -> Reply:
-    return Reply({"count": len(live_records(sim, _account_id(call)))})
+    realm = account_realm(sim, _account_id(call))
+    count = sim.registrar.count(realm) if sim.registrar is not None and realm else 0
+    return Reply({"count": count})
+
+
+def registered_device_ids(sim: Simulator, account_id: str) -> set[str]:
+    """The devices with a live registration in the account (for `/devices/status`)."""
+    realm = account_realm(sim, account_id)
+    if sim.registrar is None or realm is None:
+        return set()
+    return sim.registrar.registered_device_ids(realm)
 
 
 async def count_all_registrations(call: Call, sim: Simulator) -> Reply:
