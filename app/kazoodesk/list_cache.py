@@ -8,7 +8,9 @@ are reduced to the names the list shows).
 
 Layout, in the user cache dir (`default_cache_dir()/lists`):
 
-- `<sha256(server key, account id)>.json.gz`: one listing (rows, users, registered ids);
+- `<sha256(server key, account id)>.json.gz`: one listing, two lines of JSON: the head (when,
+  users, registered ids, the row count and the rows at the top of the list) and the rest of
+  the rows, so a start reads (and decompresses) only the head before its first paint;
 - `login-<sha256(login key)>.json`: the account the last session of that login landed in,
   so a start can find the listing before it has logged in (it learns the account id then).
 
@@ -19,6 +21,7 @@ A server key is the API URL, or for the embedded demo a name that stays the same
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gzip
 import hashlib
 import json
@@ -31,8 +34,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
-FORMAT = 1
+FORMAT = 2
 MAX_ROWS = 20_000  # larger listings are not cached (a start would spend seconds showing them)
+HEAD_ROWS = 100  # rows in a listing's head: a screenful and more
 MAX_FILE_BYTES = 16 * 1024 * 1024  # compressed; a larger file is not read
 USER_FIELDS = ("id", "first_name", "last_name", "username")
 _SECRET_KEY = re.compile(r"pass(word|wd)|secret|token|api_?key|credential|^pin$", re.IGNORECASE)
@@ -62,9 +66,15 @@ class CachedList:
     server: str
     account_id: str
     saved_at: float  # seconds since the epoch
-    rows: list[dict[str, Any]]
+    rows: list[dict[str, Any]]  # all of them, or with `load(head_only=True)` the head's
     users: list[dict[str, Any]]
     registered: set[str] | None  # None: the status was not known
+    count: int  # rows in the listing
+
+    @property
+    def complete(self) -> bool:
+        """Whether `rows` holds every row (not just the head)."""
+        return len(self.rows) >= self.count
 
     def saved_text(self, now: float | None = None) -> str:
         """'12:04' today, '3 Mar 12:04' this year, '3 Mar 2024 12:04' before."""
@@ -79,9 +89,12 @@ class CachedList:
 class ListCache:
     """Listings filed by server and account in `directory`."""
 
-    def __init__(self, directory: Path, max_rows: int = MAX_ROWS) -> None:
+    def __init__(
+        self, directory: Path, max_rows: int = MAX_ROWS, head_rows: int = HEAD_ROWS
+    ) -> None:
         self.directory = directory
         self.max_rows = max_rows
+        self.head_rows = head_rows
 
     # ---- reading ---------------------------------------------------------------------------
 
@@ -94,25 +107,38 @@ class ListCache:
         account_id = data.get("account_id") if isinstance(data, dict) else None
         return account_id if isinstance(account_id, str) and account_id else None
 
-    def load(self, server: str, account_id: str) -> CachedList | None:
-        """The listing of `account_id` on `server`; None when there is none usable."""
+    def load(self, server: str, account_id: str, *, head_only: bool = False) -> CachedList | None:
+        """The listing of `account_id` on `server` (with `head_only`, only the rows of its
+        head: the rest is not even decompressed); None when there is none usable."""
         path = self._list_path(server, account_id)
         try:
             if path.stat().st_size > MAX_FILE_BYTES:
                 return None
             with gzip.open(path, "rt", encoding="utf-8") as file:
-                data = json.load(file)
-        except (OSError, EOFError, ValueError, zlib.error):
+                head = _parse_head(json.loads(file.readline()), server, account_id)
+                if head is None or head_only or head.complete:
+                    return head
+                rest = _parse_rows(json.loads(file.readline()))
+        except (OSError, EOFError, ValueError, zlib.error, TypeError, KeyError, AttributeError):
             return None
-        try:
-            return _parse(data, server, account_id)
-        except (TypeError, ValueError, KeyError, AttributeError):
+        if rest is None or len(head.rows) + len(rest) != head.count:
             return None
+        return dataclasses.replace(head, rows=head.rows + rest)
 
-    def load_for(self, keys: CacheKeys) -> CachedList | None:
+    def load_rest(self, head: CachedList) -> list[dict[str, Any]] | None:
+        """The rows after `head` (from `load(head_only=True)`), if the file still holds that
+        listing (None otherwise, or when it cannot be read)."""
+        full = self.load(head.server, head.account_id)
+        if full is None or full.saved_at != head.saved_at:
+            return None
+        return full.rows[len(head.rows) :]
+
+    def load_for(self, keys: CacheKeys, *, head_only: bool = False) -> CachedList | None:
         """The listing the last session of `keys.login` showed first, if any."""
         account_id = self.account_of(keys.login)
-        return None if account_id is None else self.load(keys.server, account_id)
+        if account_id is None:
+            return None
+        return self.load(keys.server, account_id, head_only=head_only)
 
     # ---- writing ---------------------------------------------------------------------------
 
@@ -142,19 +168,24 @@ class ListCache:
             if top:
                 end = len(top)
                 rows.sort(key=lambda row: top.get(row["id"], end))  # stable: the rest as listed
-            document = {
+            head = {
                 "format": FORMAT,
                 "server": keys.server,
                 "account_id": account_id,
                 "saved_at": time.time(),
-                "rows": rows,
+                "count": len(rows),
                 "users": [
                     {k: user[k] for k in USER_FIELDS if isinstance(user.get(k), str)}
                     for user in users
                 ],
                 "registered": None if registered is None else sorted(registered),
+                "rows": rows[: self.head_rows],
             }
-            text = json.dumps(document, separators=(",", ":"), ensure_ascii=False)
+            # one JSON document a line (JSON text holds no raw newline)
+            text = "\n".join(
+                json.dumps(part, separators=(",", ":"), ensure_ascii=False)
+                for part in (head, rows[self.head_rows :])
+            )
             _write_atomically(path, gzip.compress(text.encode("utf-8"), compresslevel=5))
             if login_account:
                 pointer = json.dumps({"format": FORMAT, "account_id": account_id})
@@ -185,20 +216,19 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def _parse(data: Any, server: str, account_id: str) -> CachedList | None:
+def _parse_head(data: Any, server: str, account_id: str) -> CachedList | None:
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         return None
     if data.get("server") != server or data.get("account_id") != account_id:
         return None  # another listing's file under this name: not ours to show
-    rows = data["rows"]
+    rows = _parse_rows(data["rows"])
     users = data["users"]
     registered = data.get("registered")
     saved_at = data["saved_at"]
-    if not isinstance(rows, list) or not isinstance(users, list):
+    count = data["count"]
+    if rows is None or not isinstance(users, list):
         return None
-    if not isinstance(saved_at, int | float):
-        return None
-    if not all(isinstance(row, dict) and isinstance(row.get("id"), str) for row in rows):
+    if not isinstance(saved_at, int | float) or not isinstance(count, int):
         return None
     if registered is not None and not (
         isinstance(registered, list) and all(isinstance(i, str) for i in registered)
@@ -211,7 +241,16 @@ def _parse(data: Any, server: str, account_id: str) -> CachedList | None:
         rows=rows,
         users=[user for user in users if isinstance(user, dict)],
         registered=None if registered is None else set(registered),
+        count=count,
     )
+
+
+def _parse_rows(rows: Any) -> list[dict[str, Any]] | None:
+    if not isinstance(rows, list):
+        return None
+    if not all(isinstance(row, dict) and isinstance(row.get("id"), str) for row in rows):
+        return None
+    return rows
 
 
 def _write_atomically(path: Path, content: bytes) -> None:

@@ -15,7 +15,7 @@ from helpers_ui import RunningDemo, screenshot
 
 from helpers import Api, Server, own_server_fixture
 from kazoodesk.__main__ import EmbeddedDemo
-from kazoodesk.list_cache import CacheKeys, ListCache, demo_keys, remote_keys
+from kazoodesk.list_cache import FORMAT, CacheKeys, ListCache, demo_keys, remote_keys
 from kazoodesk.profiles import Profile, ProfileStore
 from kazoodesk.resources import resource_path
 from kazoodesk.ui.devices.device_records import Column
@@ -190,7 +190,7 @@ CORRUPTIONS = {
     "not gzip": b"this is not a cache",
     "truncated gzip": gzip.compress(b'{"format": 1, "rows": [')[:-9],
     "gzip of garbage": gzip.compress(b"\x00\xff garbage"),
-    "old format": gzip.compress(json.dumps({"format": 0, "rows": []}).encode()),
+    "old format": gzip.compress(json.dumps({"format": 1, "rows": []}).encode()),
     "wrong types": None,  # filled in below: the right keys with rows that are not rows
     "empty": b"",
 }
@@ -215,10 +215,11 @@ def test_a_corrupt_cache_file_is_ignored_without_a_word(
     content = CORRUPTIONS[kind]
     if content is None:
         document = {
-            "format": 1,
+            "format": FORMAT,
             "server": keys.server,
             "account_id": account_id,
             "saved_at": 0,
+            "count": 2,
             "rows": ["a", 1],
             "users": [],
             "registered": None,
@@ -232,6 +233,52 @@ def test_a_corrupt_cache_file_is_ignored_without_a_word(
     load_live(run_async, window)  # and the load writes a good one again
     assert cache.load_for(keys) is not None
     close(run_async, window)
+
+
+def test_a_long_cached_list_paints_its_head_then_reads_the_rest(
+    qtbot: Any, run_async: Any, loaded_once: MainWindow, server: Server, tmp_path: Path
+) -> None:
+    """Only the head is read before the first paint; the rest comes from a worker."""
+    assert loaded_once.cache is not None
+    keys = loaded_once.demo_cache_keys()
+    full = loaded_once.cache.load_for(keys)
+    close(run_async, loaded_once)
+    assert full is not None and full.count > 5
+    cache = ListCache(loaded_once.cache.directory, head_rows=5)
+    # filed again with a head of 5 rows: the first five of the list as it was shown
+    top = [row["id"] for row in full.rows[:5]]
+    assert cache.save(
+        keys, full.account_id, full.rows, full.users, full.registered, login_account=True, first=top
+    )
+    head = cache.load_for(keys, head_only=True)
+    assert head is not None and len(head.rows) == 5 and not head.complete
+    assert head.count == full.count
+
+    window = new_window(qtbot, server, tmp_path, cache)
+    assert window.show_cached_list(keys)  # a loop runs here: the rest is read at once, on a worker
+    assert window.devices.model.rowCount() == 5  # the head, painted first
+    qtbot.waitUntil(lambda: window.devices.model.rowCount() == full.count, timeout=5000)
+    assert window.session is None and window.showing_cached()
+
+    load_live(run_async, window)
+    assert sorted(names(window)) == sorted(listed(server).values())
+    assert not window.showing_cached()
+    close(run_async, window)
+
+
+def test_a_listing_whose_rest_is_unreadable_shows_its_head_only(cache: ListCache) -> None:
+    keys = demo_keys("x")
+    rows = [{"id": f"d{n}", "name": f"Desk {n}"} for n in range(150)]
+    assert cache.save(keys, "a1", rows, [], None, login_account=True)
+    (path,) = cache.directory.glob("*.json.gz")
+    head_line = gzip.decompress(path.read_bytes()).split(b"\n")[0]
+    path.write_bytes(gzip.compress(head_line + b"\n[not json"))
+
+    head = cache.load_for(keys, head_only=True)
+
+    assert head is not None and len(head.rows) == 100 and head.count == 150
+    assert cache.load_rest(head) is None
+    assert cache.load_for(keys) is None  # as a whole it is unusable
 
 
 def test_a_corrupt_login_pointer_is_ignored(cache: ListCache) -> None:

@@ -157,10 +157,14 @@ async def _connect(window: MainWindow, options: GuiOptions) -> None:
     if options.server is None:
         await window.start_demo()
         return
+    import asyncio
+
     from kazoodesk.profiles import load_secret
 
     profile = _profile(options)
-    secret = options.api_key or load_secret(profile)
+    # keyring's imports and its backend's probe off the UI thread
+    loop = asyncio.get_running_loop()
+    secret = options.api_key or await loop.run_in_executor(None, load_secret, profile)
     if secret:
         await window.connect_remote(profile, secret)
     else:  # the password is asked for, never taken from the command line

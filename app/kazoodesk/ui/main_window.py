@@ -87,7 +87,8 @@ class MainWindow(QMainWindow):
         self._login_account: str | None = None
         self._cached: CachedList | None = None  # the cached listing the list shows now
         self._cached_feed: asyncio.Task[None] | None = None
-        self._cached_rest: list[dict[str, Any]] = []  # rows not fed yet (no loop ran then)
+        self._cached_ids: set[str] = set()  # of the cached rows put in the list
+        self._cached_pending = False  # rows after the cached head still to read and show
         self._cache_saving: asyncio.Future[bool] | None = None
         self.editor: DeviceEditor | None = None
         self.users: list[dict[str, Any]] = []
@@ -464,8 +465,8 @@ class MainWindow(QMainWindow):
         finally:
             await pages.close()
         if cached is not None:
-            # what the server no longer has (the cached rows never fed are not there anyway)
-            model.remove_ids({str(row["id"]) for row in cached.rows} - seen)
+            # what the server no longer has
+            model.remove_ids(self._cached_ids - seen)
             self._drop_cached()
         self.devices.set_loading(False, "")
         if keep:
@@ -510,11 +511,12 @@ class MainWindow(QMainWindow):
         """Show the list last loaded for `keys` (if the cache has it) until a session's live
         list replaces it; marked as cached, the actions off (there is no session yet).
 
-        The first slice of rows (those at the top when it was saved) goes in at once, so the
-        first paint shows them; the rest follows in slices once the loop runs."""
+        Only the head of the listing is read now (the rows at the top of the list when it was
+        saved) and goes in at once, so the first paint shows them; the rest is read on a
+        worker and follows in slices once the loop runs (`continue_cached_list`)."""
         if self.cache is None or self.session is not None:
             return False
-        cached = self.cache.load_for(keys)
+        cached = self.cache.load_for(keys, head_only=True)
         if cached is None:
             return False
         self._stop_cached_feed()
@@ -525,8 +527,9 @@ class MainWindow(QMainWindow):
             model.set_registered(cached.registered)
         self.users = cached.users
         self.devices.set_users(cached.users)
-        model.append_rows(cached.rows[:FIRST_SLICE])
-        self._cached_rest = cached.rows[FIRST_SLICE:]
+        model.append_rows(cached.rows)
+        self._cached_ids = {str(row["id"]) for row in cached.rows}
+        self._cached_pending = not cached.complete
         if _loop_running():
             self.continue_cached_list()
         self.devices.set_loading(True, "")
@@ -534,11 +537,11 @@ class MainWindow(QMainWindow):
         return True
 
     def continue_cached_list(self) -> None:
-        """Feed the rest of the cached list (after its first slice) in slices; the app calls
-        it once its loop runs, when the list was shown before."""
-        rest, self._cached_rest = self._cached_rest, []
-        if rest and self._cached is not None:
-            self._cached_feed = spawn(self._feed_cached(rest))
+        """Read and show the rest of the cached list (after its head); the app calls it once
+        its loop runs, when the list was shown before."""
+        if self._cached_pending and self._cached is not None:
+            self._cached_pending = False
+            self._cached_feed = spawn(self._feed_cached(self._cached))
 
     def showing_cached(self) -> bool:
         """Whether the list shows a cached listing (not yet replaced by the live one)."""
@@ -553,12 +556,21 @@ class MainWindow(QMainWindow):
             with contextlib.suppress(Exception):
                 await asyncio.shield(saving)
 
-    async def _feed_cached(self, rows: list[dict[str, Any]]) -> None:
+    async def _feed_cached(self, cached: CachedList) -> None:
+        import asyncio
+
+        if self.cache is None:
+            return
+        loop = asyncio.get_running_loop()
+        rest = await loop.run_in_executor(None, self.cache.load_rest, cached)
+        if rest is None or self._cached is not cached:
+            return  # the file changed meanwhile, or the live list came first
+        self._cached_ids.update(str(row["id"]) for row in rest)
         self._slice = FIRST_SLICE
-        await self._feed(rows)
+        await self._feed(rest)
 
     def _stop_cached_feed(self) -> None:
-        self._cached_rest = []
+        self._cached_pending = False
         feed, self._cached_feed = self._cached_feed, None
         if feed is not None and not feed.done():
             feed.cancel()
@@ -578,7 +590,7 @@ class MainWindow(QMainWindow):
     def _drop_cached(self) -> None:
         self._stop_cached_feed()
         self._cached = None
-        self._cached_rest = []
+        self._cached_ids = set()
         self.cache_notice.hide()
 
     def _save_to_cache(
