@@ -281,11 +281,13 @@ class MainWindow(QMainWindow):
         return await self.attach(session, self.demo_cache_keys())
 
     async def connect_remote(self, profile: Profile, secret: str) -> bool:
-        from kazoodesk.kazoo import KazooError
-        from kazoodesk.ui.connection import open_remote
+        from kazoodesk.ui.connection import open_remote, preload
         from kazoodesk.ui.dialogs.awaitable import inform
 
         self._show_connection("connecting", profile.server)
+        await preload()  # the client's modules on a worker, not here
+        from kazoodesk.kazoo import KazooError
+
         try:
             session = await open_remote(profile, secret)
         except KazooError as exc:
