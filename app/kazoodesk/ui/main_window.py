@@ -1,26 +1,20 @@
 """The main window: account switcher, device list, editor, connection state.
 
-Start order: the window can show the list it last showed for a server and account
-(`show_cached_list`, from `kazoodesk.list_cache`) before anything else is imported or
-connected, marked as cached; the live load then merges into it row for row (same rows, the
-selection kept) and removes what the server no longer has. What only a connection needs (the
-Kazoo client, the schema registry, the editor, the device actions and dialogs) is imported
-where it is first used, so this module costs little more than Qt and the device list. That
-includes asyncio (~40 ms with what it imports): the app paints the window before its event
-loop exists (see kazoodesk.ui.app), so the methods that need asyncio import it themselves.
+The list's loading and its offline copy are the `DeviceListLoader`'s (kazoodesk.ui.device_loader),
+which can show the cached list before anything else is imported or connected. What only a
+connection needs (the Kazoo client, the schema registry, the editor, the device actions and
+dialogs) is imported where it is first used, so this module costs little more than Qt and the
+device list. That includes asyncio (~40 ms with what it imports): the app paints the window
+before its event loop exists (see kazoodesk.ui.app), so the methods that need asyncio import it
+themselves.
 """
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import gc
-import sys
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QByteArray, QPoint, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QPoint, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
@@ -35,28 +29,16 @@ from PySide6.QtWidgets import (
 
 from kazoodesk import __version__
 from kazoodesk.device_templates import AUTHN_BY_IP, NEW_DEVICE_TYPES, listing_row
-from kazoodesk.list_cache import CachedList, CacheKeys, ListCache, demo_keys, remote_keys
+from kazoodesk.list_cache import CacheKeys, ListCache, demo_keys, remote_keys
 from kazoodesk.profiles import Profile, ProfileStore, store_secret
+from kazoodesk.ui.device_loader import DeviceListLoader, spawn
 from kazoodesk.ui.devices.device_list_view import DeviceListView
-from kazoodesk.ui.devices.device_records import UNASSIGNED, hotdesk_flags
 
 if TYPE_CHECKING:
-    import asyncio
-    from collections.abc import Coroutine
-
     from kazoodesk.ui.connection import DemoServer
     from kazoodesk.ui.device_editor import DeviceEditor
     from kazoodesk.ui.session import Session
 
-PAGE_SIZE = 500  # rows per listing request
-# The rows of a page go into the list in slices, the loop running (and the list repainting)
-# between them, so the UI thread is never busy for long: each slice is sized to take about
-# FEED_BUDGET_S from what the one before took (a row costs more as the list grows, ~60 µs at
-# 100,000 devices here; smaller slices mean more repaints, ~6 ms each, and a slower load).
-FEED_BUDGET_S = 0.020
-FIRST_SLICE = 100
-MIN_SLICE = 25
-STATUS_REFRESH_MS = 15_000
 # by ConnectionState value (kazoodesk.ui.session, imported once a session exists)
 STATE_COLOURS = {
     "connecting": "#8a6d00",
@@ -81,26 +63,13 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("KazooDesk")
         self.profiles = profiles
         self.demo = demo
-        self.cache = cache  # None: no offline list, read or written
-        self.session: Session | None = None
-        self._cache_keys: CacheKeys | None = None  # of the session (None: nothing cached)
-        self._login_account: str | None = None
-        self._cached: CachedList | None = None  # the cached listing the list shows now
-        self._cached_feed: asyncio.Task[None] | None = None
-        self._cached_ids: set[str] = set()  # of the cached rows put in the list
-        self._cached_pending = False  # rows after the cached head still to read and show
-        self._cache_saving: asyncio.Future[bool] | None = None
         self.editor: DeviceEditor | None = None
-        self.users: list[dict[str, Any]] = []
-        self._loading: asyncio.Task[None] | None = None
         self._pending_editor: Callable[[], None] | None = None
-        self._slice = FIRST_SLICE
         self._closing = False
         self.devices = DeviceListView("devices", self)
         self.devices.editRequested.connect(self._edit_requested)
         self.devices.contextMenuRequestedIds.connect(self._context_menu)
         self.devices.selectionChangedIds.connect(self._selection_changed)
-        self.devices.ownerFilterChanged.connect(lambda uid: spawn(self.filter_by_owner(uid)))
         self.placeholder = QLabel("Connecting…", self)
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.splitter = QSplitter(self)
@@ -112,6 +81,11 @@ class MainWindow(QMainWindow):
         self.cache_notice.setObjectName("list.cached")
         self.cache_notice.setStyleSheet(CACHED_STYLE)
         self.cache_notice.hide()
+        self.loader = DeviceListLoader(self.devices, self.cache_notice, cache, self)
+        self.loader.loaded.connect(self.devicesLoaded)
+        self.loader.usersLoaded.connect(self._users_to_editor)
+        self.loader.pageShown.connect(self._build_pending_editor)
+        self.loader.problem.connect(lambda text: self.statusBar().showMessage(text, 10_000))
         central = QWidget(self)
         column = QVBoxLayout(central)
         column.setContentsMargins(0, 0, 0, 0)
@@ -128,9 +102,6 @@ class MainWindow(QMainWindow):
         self.connection_label.setObjectName("connection.state")
         self.statusBar().addPermanentWidget(self.connection_label)
         self._build_actions()
-        self._status_timer = QTimer(self)
-        self._status_timer.setInterval(STATUS_REFRESH_MS)
-        self._status_timer.timeout.connect(lambda: spawn(self.refresh_status()))
         self._show_connection("offline", "not connected")
         self._selection_changed([])
         self._restore_geometry()
@@ -276,7 +247,7 @@ class MainWindow(QMainWindow):
         except Exception as exc:  # a start failure of any kind is shown, the window stays
             self._show_connection("offline", f"the demo did not start: {exc}")
             self.placeholder.setText(f"The demo server did not start:\n{exc}")
-            self._cached_state("the demo did not start")
+            self.loader.show_cached_state("the demo did not start")
             return False
         return await self.attach(session, self.demo_cache_keys())
 
@@ -292,7 +263,7 @@ class MainWindow(QMainWindow):
             session = await open_remote(profile, secret)
         except KazooError as exc:
             self._show_connection("offline", str(exc))
-            self._cached_state("offline")
+            self.loader.show_cached_state("offline")
             await inform(
                 self, "Connect", f"Could not connect to {profile.server}: {exc}", error=True
             )
@@ -323,12 +294,10 @@ class MainWindow(QMainWindow):
         from kazoodesk.schema.registry import SchemaRegistry
         from kazoodesk.ui.connection import WINDOW_MODULES, preload
 
-        old, self.session = self.session, session
+        old, self.loader.session = self.session, session
         if old is not None:
             await old.close()
-        self._cache_keys = cache_keys
-        auth = session.client.auth
-        self._login_account = auth.account_id if auth is not None else None
+        self.loader.set_cache_keys(cache_keys)
         session.stateChanged.connect(self._show_connection)
         session.reconnected.connect(lambda: spawn(self.reload()))
         self._show_connection("connected")
@@ -344,7 +313,7 @@ class MainWindow(QMainWindow):
             return False
         registry = SchemaRegistry.from_documents(docs)
         self._fill_accounts(accounts)
-        self._status_timer.start()
+        self.loader.start_status_refresh()
         # The list first: building the editor's form takes the UI thread for over 100 ms, so
         # it is built once the first page of devices is shown (or the load has ended).
         self._pending_editor = lambda: self._set_editor(_new_editor(session, registry, self))
@@ -358,8 +327,7 @@ class MainWindow(QMainWindow):
         build, self._pending_editor = self._pending_editor, None
         if build is not None:
             build()
-            if self.editor is not None:
-                self.editor.set_users(self.users)
+            self._users_to_editor()
 
     def _set_editor(self, editor: DeviceEditor) -> None:
         if self.editor is not None:
@@ -396,245 +364,49 @@ class MainWindow(QMainWindow):
         await self.reload()
         return True
 
-    # ---- the list ----------------------------------------------------------------------------
+    # ---- the list: loaded by the DeviceListLoader -------------------------------------------
+
+    @property
+    def session(self) -> Session | None:
+        return self.loader.session
+
+    @property
+    def cache(self) -> ListCache | None:
+        """None: no offline list, read or written."""
+        return self.loader.cache
+
+    @property
+    def users(self) -> list[dict[str, Any]]:
+        return self.loader.users
 
     async def reload(self) -> None:
-        """Load users, registrations and every device page by page; the first page shows at once.
-
-        The next page is requested while one is being shown, and a page goes into the list
-        in slices with the loop running in between (`_feed`), so the window stays responsive
-        however many devices there are."""
-        import asyncio
-
-        from kazoodesk.kazoo import KazooError
-
-        if self._loading is not None and not self._loading.done():
-            self._loading.cancel()
-        self._loading = asyncio.current_task()
-        session = self.session
-        if session is None:
-            return
-        self._stop_cached_feed()
-        account_id = session.client.account_id
-        cached = self._cached
-        if cached is not None and (
-            self._cache_keys is None
-            or cached.server != self._cache_keys.server
-            or cached.account_id != account_id
-        ):
-            self._drop_cached()  # another server or account: its rows go with the clear below
-            cached = None
-        model = self.devices.model
-        self.devices.set_loading(True, "Loading devices…")
-        self._cached_state("loading the live list…")
-        # the first page is on its way while the users and the registrations are read
-        pages = _PagesAhead(session.pages(session.client.iter_devices(PAGE_SIZE)))
-        keep = self.cache is not None and self._cache_keys is not None
-        listed: list[dict[str, Any]] = []  # for the cache (up to one row over its limit)
-        seen: set[str] = set()  # ids listed, when merging into a cached list
-        try:
-            self.users, registered = await asyncio.gather(
-                session.call(session.client.list_users), self._registered_ids()
-            )
-            if cached is None:
-                model.clear()
-            # the status before the rows: each device gets it as it is added, where a pass over
-            # them all afterwards would hold the UI thread (~50 ms at 100,000 devices)
-            if registered is not None:
-                model.set_registered(registered)
-            self.devices.set_users(self.users)
-            if self.editor is not None:
-                self.editor.set_users(self.users)
-            count = 0
-            self._slice = FIRST_SLICE
-            while (page := await pages.next()) is not None:
-                await self._feed(page)
-                count += len(page)
-                if cached is not None:
-                    seen.update(str(row.get("id")) for row in page)
-                    # rows replaced where they were emit nothing: repaint what they show
-                    self.devices.table.viewport().update()
-                if keep and self.cache is not None and len(listed) <= self.cache.max_rows:
-                    listed.extend(page)
-                self.devices.set_loading(True, f"Loading devices… {count}")
-                self._build_pending_editor()
-                _keep_out_of_full_collections()
-            self._build_pending_editor()
-        except KazooError as exc:
-            self.devices.set_loading(False, f"Could not load the devices: {exc}")
-            self._cached_state("the live list did not load")
-            return
-        finally:
-            await pages.close()
-        if cached is not None:
-            # what the server no longer has
-            model.remove_ids(self._cached_ids - seen)
-            self._drop_cached()
-        self.devices.set_loading(False, "")
-        if keep:
-            self._save_to_cache(account_id, listed, registered)
-        self.devicesLoaded.emit(count)
-
-    async def _feed(self, page: list[dict[str, Any]]) -> None:
-        """Append `page` to the list in slices of about FEED_BUDGET_S of UI thread each, the
-        loop running (input, timers, painting) after every slice."""
-        import asyncio
-
-        model = self.devices.model
-        start = 0
-        while start < len(page):
-            rows = page[start : start + self._slice]
-            began = time.perf_counter()
-            model.append_rows(rows)
-            took = time.perf_counter() - began
-            start += len(rows)
-            fitting = int(len(rows) * FEED_BUDGET_S / max(took, 1e-6))
-            self._slice = max(MIN_SLICE, min(PAGE_SIZE, fitting))
-            await asyncio.sleep(0)
-
-    async def filter_by_owner(self, user_id: str | None) -> None:
-        """A user's devices as `/users/{U}/devices` has them: owned and hotdesked into."""
-        from kazoodesk.kazoo import KazooError
-
-        session = self.session
-        if session is None or user_id is None or user_id == UNASSIGNED:
-            return
-        try:
-            rows = await session.call(session.client.user_devices, user_id)
-        except KazooError as exc:
-            self.statusBar().showMessage(f"Hotdesked devices not shown: {exc}", 10_000)
-            return
-        if self.devices.owner_filter() == user_id:
-            self.devices.set_owner_filter(user_id, hotdesk_flags(rows))
-
-    # ---- the offline list -----------------------------------------------------------------
-
-    def show_cached_list(self, keys: CacheKeys) -> bool:
-        """Show the list last loaded for `keys` (if the cache has it) until a session's live
-        list replaces it; marked as cached, the actions off (there is no session yet).
-
-        Only the head of the listing is read now (the rows at the top of the list when it was
-        saved) and goes in at once, so the first paint shows them; the rest is read on a
-        worker and follows in slices once the loop runs (`continue_cached_list`)."""
-        if self.cache is None or self.session is not None:
-            return False
-        cached = self.cache.load_for(keys, head_only=True)
-        if cached is None:
-            return False
-        self._stop_cached_feed()
-        self._cached = cached
-        model = self.devices.model
-        model.clear()
-        if cached.registered is not None:
-            model.set_registered(cached.registered)
-        self.users = cached.users
-        self.devices.set_users(cached.users)
-        model.append_rows(cached.rows)
-        self._cached_ids = {str(row["id"]) for row in cached.rows}
-        self._cached_pending = not cached.complete
-        if _loop_running():
-            self.continue_cached_list()
-        self.devices.set_loading(True, "")
-        self._cached_state("connecting…")
-        return True
-
-    def continue_cached_list(self) -> None:
-        """Read and show the rest of the cached list (after its head); the app calls it once
-        its loop runs, when the list was shown before."""
-        if self._cached_pending and self._cached is not None:
-            self._cached_pending = False
-            self._cached_feed = spawn(self._feed_cached(self._cached))
-
-    def showing_cached(self) -> bool:
-        """Whether the list shows a cached listing (not yet replaced by the live one)."""
-        return self._cached is not None
-
-    async def wait_cache_saved(self) -> None:
-        """Until the listing being written to the cache (if any) is on disk."""
-        import asyncio
-
-        saving = self._cache_saving
-        if saving is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.shield(saving)
-
-    async def _feed_cached(self, cached: CachedList) -> None:
-        import asyncio
-
-        if self.cache is None:
-            return
-        loop = asyncio.get_running_loop()
-        rest = await loop.run_in_executor(None, self.cache.load_rest, cached)
-        if rest is None or self._cached is not cached:
-            return  # the file changed meanwhile, or the live list came first
-        self._cached_ids.update(str(row["id"]) for row in rest)
-        self._slice = FIRST_SLICE
-        await self._feed(rest)
-
-    def _stop_cached_feed(self) -> None:
-        self._cached_pending = False
-        feed, self._cached_feed = self._cached_feed, None
-        if feed is not None and not feed.done():
-            feed.cancel()
-
-    def _cached_state(self, what: str) -> None:
-        """The notice over a cached list: when it was loaded and what is happening now."""
-        if self._cached is None:
-            return
-        text = f"Cached list · last loaded {self._cached.saved_text()} · {what}"
-        self.cache_notice.setText(text)
-        self.cache_notice.setToolTip(
-            "The devices as they were when last loaded: read-only until the server's live"
-            " list replaces them."
-        )
-        self.cache_notice.show()
-
-    def _drop_cached(self) -> None:
-        self._stop_cached_feed()
-        self._cached = None
-        self._cached_ids = set()
-        self.cache_notice.hide()
-
-    def _save_to_cache(
-        self, account_id: str, rows: list[dict[str, Any]], registered: set[str] | None
-    ) -> None:
-        """Write the listing just loaded to the cache on a worker thread (JSON and gzip of
-        up to 20,000 rows: tens of ms that the UI thread need not spend)."""
-        import asyncio
-
-        if self.cache is None or self._cache_keys is None:
-            return
-        model = self.devices.model
-        top = model.ids_at(range(min(FIRST_SLICE, model.rowCount())))
-        save = functools.partial(
-            self.cache.save,
-            self._cache_keys,
-            account_id,
-            rows,
-            list(self.users),
-            registered,
-            login_account=account_id == self._login_account,
-            first=top,
-        )
-        self._cache_saving = asyncio.get_running_loop().run_in_executor(None, save)
+        await self.loader.reload()
 
     async def refresh_status(self) -> None:
-        registered = await self._registered_ids()
-        if registered is not None:
-            self.devices.model.set_registered(registered)
+        await self.loader.refresh_status()
 
-    async def _registered_ids(self) -> set[str] | None:
-        """The ids of the registered devices; None (and a word in the status bar) on failure."""
-        from kazoodesk.kazoo import KazooError
+    async def filter_by_owner(self, user_id: str | None) -> None:
+        await self.loader.filter_by_owner(user_id)
 
-        session = self.session
-        if session is None:
-            return None
-        try:
-            return await session.call(session.client.registered_device_ids)
-        except KazooError as exc:
-            self.statusBar().showMessage(f"Registration status not updated: {exc}", 10_000)
-            return None
+    def show_cached_list(self, keys: CacheKeys) -> bool:
+        """The list last loaded for `keys`, until a session's live list replaces it; the
+        actions off (there is no session yet). See `DeviceListLoader.show_cached`."""
+        return self.loader.show_cached(keys)
+
+    def continue_cached_list(self) -> None:
+        self.loader.continue_cached()
+
+    def showing_cached(self) -> bool:
+        return self.loader.showing_cached()
+
+    async def wait_cache_saved(self) -> None:
+        await self.loader.wait_cache_saved()
+
+    # ---- the editor ------------------------------------------------------------------------
+
+    def _users_to_editor(self) -> None:
+        if self.editor is not None:
+            self.editor.set_users(self.users)
 
     def _device_saved(self, document: dict[str, Any]) -> None:
         self.devices.model.upsert(listing_row(document))
@@ -710,19 +482,6 @@ class MainWindow(QMainWindow):
             self.splitter.setSizes([720, 560])
 
 
-def spawn(coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
-    """`kazoodesk.ui.tasks.spawn`, imported (with asyncio) on first use."""
-    from kazoodesk.ui.tasks import spawn as spawn_task
-
-    return spawn_task(coro)
-
-
-def _loop_running() -> bool:
-    """Whether an asyncio loop runs (without importing asyncio if nothing has)."""
-    asyncio = sys.modules.get("asyncio")
-    return asyncio is not None and asyncio._get_running_loop() is not None
-
-
 def _actions() -> Any:
     """The device actions (and their dialogs), imported on first use."""
     from kazoodesk.ui import device_actions
@@ -734,50 +493,3 @@ def _new_editor(session: Session, registry: Any, window: MainWindow) -> DeviceEd
     from kazoodesk.ui.device_editor import DeviceEditor
 
     return DeviceEditor(session, registry, window)
-
-
-class _PagesAhead:
-    """The pages of a listing, the next one requested as soon as one is handed out, so the
-    server works on it while the UI shows the one before. `close()` when done."""
-
-    def __init__(self, pages: AsyncIterator[list[dict[str, Any]]]) -> None:
-        import asyncio
-
-        self._pages = pages
-        self._next: asyncio.Future[list[dict[str, Any]]] = asyncio.ensure_future(anext(pages))
-
-    async def next(self) -> list[dict[str, Any]] | None:
-        """The next page, or None after the last one."""
-        import asyncio
-
-        try:
-            page = await self._next
-        except StopAsyncIteration:
-            return None
-        self._next = asyncio.ensure_future(anext(self._pages))
-        return page
-
-    async def close(self) -> None:
-        self._next.cancel()
-        with contextlib.suppress(BaseException):  # an answer no one waits for any more
-            await self._next
-        aclose = getattr(self._pages, "aclose", None)
-        if aclose is not None:
-            await aclose()
-
-
-def _keep_out_of_full_collections() -> None:
-    """Move what the process holds now (the devices listed so far among it) out of reach of
-    the garbage collector's full passes.
-
-    A full pass walks every tracked object: with 100,000 devices listed it stalls the UI
-    thread for 60-150 ms, and one comes each time the heap has grown by a quarter, so several
-    during a load and one soon after. Young collections first, so the short-lived cycles of
-    the page just shown are freed rather than frozen; frozen devices are still freed (by
-    reference counting) when the list is cleared. While the collector is off (the app's
-    start holds it, see kazoodesk.ui.app) there is no young collection: the young generations
-    then hold everything the start allocated, tens of ms to walk.
-    """
-    if gc.isenabled():
-        gc.collect(1)
-    gc.freeze()
