@@ -110,7 +110,7 @@ async def _serve(options: ServeOptions) -> int:
 def serve(args: argparse.Namespace) -> int:
     import asyncio
 
-    from kazoodesk.simulator.runner import ServeOptions, StartError
+    from kazoodesk.simulator.runner import ServeOptions, StartError, new_event_loop
 
     options = ServeOptions(
         data_dir=args.data or default_data_dir(),
@@ -123,7 +123,8 @@ def serve(args: argparse.Namespace) -> int:
         phones=args.demo and not args.no_phones,
     )
     try:
-        return asyncio.run(_serve(options))
+        with asyncio.Runner(loop_factory=new_event_loop) as runner:
+            return runner.run(_serve(options))
     except StartError as exc:
         print(f"kazoodesk: error: {exc}", file=sys.stderr)
         return 1
