@@ -191,6 +191,9 @@ async def smoke_test(window: MainWindow, path: Path) -> int:
         return _fail("the device list did not load in time")
     if count == 0:
         return _fail("the demo account shows no devices")
+    editor = window.editor
+    while editor is not None and not editor.form.is_built():  # the picture shows the editor
+        await asyncio.sleep(0.02)
     if not window.grab().save(str(path)):
         return _fail(f"cannot write the screenshot to {path}")
     print(f"kazoodesk: smoke test passed: {count} devices shown, screenshot {path}", flush=True)
