@@ -8,6 +8,7 @@ even challenges; `BindingTable.apply` runs the same rules again, atomically with
 from __future__ import annotations
 
 import sys
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -70,17 +71,19 @@ class RegisterRequest:
 
 # A phone's REGISTER pair (challenged, then signed) and its refreshes repeat the same To and
 # Contact: what their parse gave is kept for the last `_RECENT` of them (oldest out first, so
-# a full cache stays full), values of ordinary length only (hostile ones can be 8 KB).
+# a full cache stays full; an OrderedDict drops its oldest in O(1), where a dict's first key
+# is found past the slots its earlier deletions left), values of ordinary length only
+# (hostile ones can be 8 KB).
 _RECENT = 1024
 _CACHED_LENGTH = 200
-_aors: dict[str, tuple[str, str]] = {}  # To value -> (realm, username)
-_good_uris: dict[str, None] = {}  # Contact URIs that parse
+_aors: OrderedDict[str, tuple[str, str]] = OrderedDict()  # To value -> (realm, username)
+_good_uris: OrderedDict[str, None] = OrderedDict()  # Contact URIs that parse
 
 
-def _remember(cache: dict[str, Any], key: str, value: Any) -> None:
+def _remember(cache: OrderedDict[str, Any], key: str, value: Any) -> None:
     if len(key) <= _CACHED_LENGTH:
         if len(cache) >= _RECENT:
-            del cache[next(iter(cache))]
+            cache.popitem(last=False)
         cache[key] = value
 
 
