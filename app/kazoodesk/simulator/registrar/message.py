@@ -20,6 +20,7 @@ from kazoodesk.simulator.registrar.headers import (
     SipParseError,
     Via,
     bare_host,
+    format_params,
     parse_cseq,
     parse_via,
     split_values,
@@ -157,7 +158,7 @@ def parse_message(data: bytes, limits: Limits = DEFAULT_LIMITS) -> SipMessage:
     text = data[start:end].decode("utf-8", "surrogateescape")
     if "\r" in text:  # CRLF -> LF; a stray CR becomes a space so it never reaches the output
         text = text.replace("\r\n", "\n").replace("\r", " ")
-    if _FOLDING.search(text):  # folded lines (RFC 3261 §7.3.1) become one
+    if ("\n " in text or "\n\t" in text) and _FOLDING.search(text):  # folded lines (§7.3.1)
         text = _FOLDING.sub(" ", text)
     lines = text.split("\n")
     if len(lines) > limits.max_headers + 1:
@@ -302,6 +303,17 @@ def stamp_via(via: Via, ip: str, port: int) -> Via:
     return Via(via.transport, via.host, via.port, params, via.protocol)
 
 
+def _stamped_text(via: Via, ip: str, port: int) -> str:
+    """`str(stamp_via(via, ip, port))`, without the Via in between."""
+    params = via.params
+    if "rport" in params and not params["rport"]:
+        params = {**params, "rport": str(port), "received": ip}
+    elif bare_host(via.host) != ip:
+        params = {**params, "received": ip}
+    sent_by = via.host if via.port is None else f"{via.host}:{via.port}"
+    return f"{via.protocol}/{via.transport} {sent_by}{format_params(params)}"
+
+
 _CHECKED_NAMES: set[str] = set()
 
 
@@ -339,7 +351,7 @@ def build_response(
     if "\n" in phrase or "\r" in phrase:
         raise ValueError("reason phrase cannot hold a line break")
     h = request.headers
-    top = request.top_via if source is None else stamp_via(request.top_via, *source)
+    top = request.top_via if source is None else _stamped_text(request.top_via, *source)
     lines = [f"SIP/2.0 {status} {phrase}", f"Via: {top}"]
     first_line = h["via"][0]
     if "," in first_line:
