@@ -7,6 +7,7 @@ This is the composition root: the only place that knows both the app and the sim
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -156,6 +157,8 @@ def gui(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         parser.error("--smoke-test runs in demo mode, without --server")
     if args.server is not None and args.api_key is None and not (args.account and args.user):
         parser.error("--server needs --account and --user, or --api-key")
+    if args.smoke_test is not None and _without_display():
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # a health check needs no screen
     # Qt is imported only here: `kazoodesk serve` runs without it. What the first paint does
     # not need (the Kazoo client, keyring, the schemas, the simulator, the editor) is imported
     # after it (see kazoodesk.ui.app).
@@ -172,6 +175,12 @@ def gui(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     )
     demo = EmbeddedDemo(args.data or default_data_dir() / DEMO_DIR)
     return run_gui(options, demo, ProfileStore(), ListCache(default_cache_dir() / "lists"))
+
+
+def _without_display() -> bool:
+    """On Linux with neither X11 nor Wayland to show a window on."""
+    linux = sys.platform.startswith("linux")
+    return linux and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
 def main(argv: list[str] | None = None) -> int:

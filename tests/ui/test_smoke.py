@@ -11,7 +11,9 @@ from PySide6.QtGui import QImage
 
 
 def smoke(tmp_path: Path, data: Path, out: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(tmp_path)}
+    # no QT_QPA_PLATFORM and no display: the smoke test picks the offscreen platform itself
+    env = {k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM", "DISPLAY")}
+    env.update(HOME=str(tmp_path), WAYLAND_DISPLAY="")
     env["XDG_CONFIG_HOME"] = str(tmp_path / "config")
     command = [sys.executable, "-m", "kazoodesk", "--data", str(data), "--smoke-test", str(out)]
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=90)
