@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import json
 import os
 import random
@@ -53,7 +52,7 @@ ROOT = BENCH.parent
 sys.path.insert(0, str(ROOT / "app"))
 sys.path.insert(0, str(BENCH))
 
-from support import stop_process  # noqa: E402
+from support import GcWatch, stop_process  # noqa: E402
 
 ACCOUNT = "Bench Co"
 ADMIN_PASSWORD = "bench-password-1"
@@ -210,26 +209,6 @@ def gui_run(ready: dict[str, Any], work_dir: Path) -> dict[str, Any]:
     with loop:
         result: dict[str, Any] = loop.run_until_complete(_measure(ready, work_dir))
     return result
-
-
-class GcWatch:
-    """Pauses of the garbage collector's full (generation 2) collections."""
-
-    def __init__(self) -> None:
-        self.pauses: list[tuple[float, float]] = []  # (start, ms)
-        self._start = 0.0
-        gc.callbacks.append(self._callback)
-
-    def _callback(self, phase: str, info: dict[str, Any]) -> None:
-        if info["generation"] != 2:
-            return
-        if phase == "start":
-            self._start = time.perf_counter()
-        else:
-            self.pauses.append((self._start, (time.perf_counter() - self._start) * 1000))
-
-    def close(self) -> None:
-        gc.callbacks.remove(self._callback)
 
 
 async def _measure(ready: dict[str, Any], work_dir: Path) -> dict[str, Any]:

@@ -42,6 +42,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from kazoodesk.ui.devices.device_list_view import DeviceListView  # noqa: E402
 from kazoodesk.ui.devices.device_records import Column  # noqa: E402
+from support import GcWatch  # noqa: E402
 
 TYPES = (
     ["sip_device"] * 12
@@ -175,28 +176,6 @@ class _PythonFilterProxy(QSortFilterProxyModel):
 
     def filterAcceptsRow(self, row: int, parent: QModelIndex | QPersistentModelIndex) -> bool:
         return self.term in self.haystacks[row]
-
-
-class GcWatch:
-    """Pauses of the garbage collector's full (generation 2) collections."""
-
-    def __init__(self) -> None:
-        self.pauses: list[float] = []
-        self._start = 0.0
-        gc.callbacks.append(self._callback)
-
-    def _callback(self, phase: str, info: dict[str, Any]) -> None:
-        if info["generation"] != 2:
-            return
-        if phase == "start":
-            self._start = time.perf_counter()
-        else:
-            self.pauses.append((time.perf_counter() - self._start) * 1000)
-
-    def report(self) -> str:
-        if not self.pauses:
-            return "no full collections"
-        return f"{len(self.pauses)} full collections, longest {max(self.pauses):.1f} ms"
 
 
 def main() -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import signal
 import subprocess
+import time
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
@@ -62,3 +64,29 @@ def stop_process(proc: subprocess.Popen[Any]) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+class GcWatch:
+    """Pauses of the garbage collector's full (generation 2) collections: (start, ms)."""
+
+    def __init__(self) -> None:
+        self.pauses: list[tuple[float, float]] = []
+        self._start = 0.0
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, phase: str, info: dict[str, Any]) -> None:
+        if info["generation"] != 2:
+            return
+        if phase == "start":
+            self._start = time.perf_counter()
+        else:
+            self.pauses.append((self._start, (time.perf_counter() - self._start) * 1000))
+
+    def report(self) -> str:
+        if not self.pauses:
+            return "no full collections"
+        longest = max(ms for _, ms in self.pauses)
+        return f"{len(self.pauses)} full collections, longest {longest:.1f} ms"
+
+    def close(self) -> None:
+        gc.callbacks.remove(self._callback)
