@@ -25,7 +25,11 @@ DEMO_DIR = "demo"  # the app's demo store, beside (not shared with) `serve`'s de
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="kazoodesk", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="kazoodesk",
+        description="Manage the devices of a Kazoo 4.3 account (demo mode unless --server is"
+        " given); `kazoodesk serve` runs the offline Kazoo simulator headless.",
+    )
     parser.add_argument("--version", action="version", version=f"kazoodesk {__version__}")
     parser.add_argument("--server", help="Crossbar API URL of a Kazoo server (default: demo mode)")
     parser.add_argument("--account", default="", help="account name to log in to, with --user")
