@@ -18,6 +18,7 @@ class RunningDemo:
 
     def __init__(self, server: Server) -> None:
         self.server = server
+        self.cache_name = str(server.runner.options.data_dir)
         self.stopped = False
 
     def start(self) -> dict[str, Any]:

@@ -24,11 +24,16 @@ from kazoodesk.ui.main_window import MainWindow
 server = own_server_fixture("list-cache-store")
 
 
+CACHE_NAME = "list-cache-test"
+
+
 class CachedDemo(RunningDemo):
     """The test's running simulator, filed in the cache under a fixed name like the app's
     embedded demo (whose port changes every run)."""
 
-    cache_name = "list-cache-test"
+    def __init__(self, server: Server) -> None:
+        super().__init__(server)
+        self.cache_name = CACHE_NAME
 
 
 @pytest.fixture
@@ -82,7 +87,7 @@ def test_a_full_load_is_written_to_the_cache(
     loaded_once: MainWindow, server: Server, cache: ListCache
 ) -> None:
     keys = loaded_once.demo_cache_keys()
-    assert keys == demo_keys("list-cache-test")
+    assert keys == demo_keys(CACHE_NAME)
     cached = cache.load_for(keys)
 
     assert cached is not None
@@ -173,7 +178,7 @@ def test_a_cached_list_of_another_account_goes_when_the_live_one_comes(
     qtbot: Any, run_async: Any, server: Server, tmp_path: Path, cache: ListCache
 ) -> None:
     """The login landed elsewhere than last time: the cached rows are not merged, they go."""
-    keys = demo_keys(CachedDemo.cache_name)
+    keys = demo_keys(CACHE_NAME)
     stranger = [{"id": "f" * 32, "name": "Not Yours", "device_type": "sip_device"}]
     assert cache.save(keys, "0" * 32, stranger, [], None, login_account=True)
     window = new_window(qtbot, server, tmp_path, cache)

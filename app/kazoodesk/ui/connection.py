@@ -40,6 +40,9 @@ WINDOW_MODULES = (
 
 
 class DemoServer(Protocol):
+    # names the demo's store, which outlives its ports: the key of its cached device list
+    cache_name: str
+
     def start(self) -> dict[str, Any]:
         """Start (blocking) and return its READY information: api, account_name, username,
         password and the rest `kazoodesk serve` prints."""
@@ -88,7 +91,7 @@ async def open_demo(demo: DemoServer) -> Session:
         raise
     from kazoodesk.ui.session import Session
 
-    return Session(client, label=f"Demo · {ready['api'].split('//')[1].split('/')[0]}", demo=True)
+    return Session(client, label=f"Demo · {ready['api'].split('//')[1].split('/')[0]}")
 
 
 async def open_remote(profile: Profile, secret: str) -> Session:

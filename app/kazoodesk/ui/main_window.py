@@ -120,26 +120,25 @@ class MainWindow(QMainWindow):
         return action
 
     def _build_actions(self) -> None:
-        run = spawn
         self.new_menu = QMenu("New device", self)
         for device_type, label in NEW_DEVICE_TYPES.items():
             action = self.new_menu.addAction(label)
             action.setObjectName(f"new.{device_type}")
-            action.triggered.connect(lambda _=False, t=device_type: run(self.new_device(t)))
+            action.triggered.connect(lambda _=False, t=device_type: spawn(self.new_device(t)))
         self.new_menu.addSeparator()
         by_ip = self.new_menu.addAction("SIP device authenticating by IP…")
         by_ip.setObjectName(f"new.{AUTHN_BY_IP}")
-        by_ip.triggered.connect(lambda _=False: run(self.new_device(AUTHN_BY_IP)))
+        by_ip.triggered.connect(lambda _=False: spawn(self.new_device(AUTHN_BY_IP)))
         self.new_action = self._action("New", self._show_new_menu, QKeySequence.StandardKey.New)
         self.new_action.setMenu(self.new_menu)
         sel = self.devices.selected_ids
-        self.edit_action = self._action("Edit", lambda: run(self.edit_selected()))
+        self.edit_action = self._action("Edit", lambda: spawn(self.edit_selected()))
         self.duplicate_action = self._action(
-            "Duplicate", lambda: run(_actions().duplicate(self, sel()))
+            "Duplicate", lambda: spawn(_actions().duplicate(self, sel()))
         )
         self.delete_action = self._action(
             "Delete",
-            lambda: run(_actions().delete(self, sel())),
+            lambda: spawn(_actions().delete(self, sel())),
             QKeySequence.StandardKey.Delete,
         )
         # Delete acts on the list only: in the editor the key belongs to the fields
@@ -147,25 +146,27 @@ class MainWindow(QMainWindow):
         self.devices.table.addAction(self.delete_action)
         self.delete_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         self.enable_action = self._action(
-            "Enable", lambda: run(_actions().set_enabled(self, sel(), True))
+            "Enable", lambda: spawn(_actions().set_enabled(self, sel(), True))
         )
         self.disable_action = self._action(
-            "Disable", lambda: run(_actions().set_enabled(self, sel(), False))
+            "Disable", lambda: spawn(_actions().set_enabled(self, sel(), False))
         )
-        self.sync_action = self._action("Sync", lambda: run(_actions().sync(self, sel(), False)))
-        self.reboot_action = self._action("Reboot", lambda: run(_actions().sync(self, sel(), True)))
+        self.sync_action = self._action("Sync", lambda: spawn(_actions().sync(self, sel(), False)))
+        self.reboot_action = self._action(
+            "Reboot", lambda: spawn(_actions().sync(self, sel(), True))
+        )
         self.notify_action = self._action(
-            "Send NOTIFY…", lambda: run(_actions().notify(self, sel()))
+            "Send NOTIFY…", lambda: spawn(_actions().notify(self, sel()))
         )
         self.quickcall_action = self._action(
-            "Quickcall…", lambda: run(_actions().quickcall(self, sel()))
+            "Quickcall…", lambda: spawn(_actions().quickcall(self, sel()))
         )
         self.refresh_action = self._action(
-            "Refresh", lambda: run(self.reload()), QKeySequence.StandardKey.Refresh
+            "Refresh", lambda: spawn(self.reload()), QKeySequence.StandardKey.Refresh
         )
         self._action("Find", self.devices.focus_search, QKeySequence.StandardKey.Find)
-        self.connect_action = self._action("Connect…", lambda: run(self.connect_dialog()))
-        self.demo_action = self._action("Open the demo", lambda: run(self.start_demo()))
+        self.connect_action = self._action("Connect…", lambda: spawn(self.connect_dialog()))
+        self.demo_action = self._action("Open the demo", lambda: spawn(self.start_demo()))
         self.demo_action.setEnabled(self.demo is not None)
         quit_action = self._action("Quit", self.close, QKeySequence.StandardKey.Quit)
         self._selection_actions = [
@@ -203,7 +204,7 @@ class MainWindow(QMainWindow):
         device_menu.addActions([*self._selection_actions, self.refresh_action])
         help_menu = menu.addMenu("&Help")
         about = help_menu.addAction("About KazooDesk")
-        about.triggered.connect(lambda _=False: run(self.about()))
+        about.triggered.connect(lambda _=False: spawn(self.about()))
 
     def _show_new_menu(self) -> None:
         button = self.toolbar.widgetForAction(self.new_action)
@@ -230,7 +231,7 @@ class MainWindow(QMainWindow):
     def demo_cache_keys(self) -> CacheKeys:
         """Where the demo's list is cached: by the demo's `cache_name` (its store; the port
         changes every run), or one shared name."""
-        return demo_keys(str(getattr(self.demo, "cache_name", "") or "demo"))
+        return demo_keys(self.demo.cache_name if self.demo is not None else "demo")
 
     @staticmethod
     def profile_cache_keys(profile: Profile) -> CacheKeys:

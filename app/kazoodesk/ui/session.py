@@ -42,13 +42,11 @@ class Session(QObject):
         client: KazooClient,
         *,
         label: str = "",
-        demo: bool = False,
         retry_delays: Sequence[float] = RETRY_DELAYS,
     ) -> None:
         super().__init__()
         self.client = client
         self.label = label or client.base_url
-        self.demo = demo
         self.state = ConnectionState.CONNECTING
         self.last_error = ""
         self._retry_delays = tuple(retry_delays)
