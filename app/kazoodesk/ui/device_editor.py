@@ -76,6 +76,13 @@ class DeviceEditor(QWidget):
         layout.addLayout(header)
         layout.addWidget(self.message)
         layout.addWidget(self.form, 1)
+        self.empty_hint = QLabel(
+            "Open a device from the list (Enter or double click), or add one with New.", self
+        )
+        self.empty_hint.setObjectName("editor.empty")
+        self.empty_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_hint.setWordWrap(True)
+        layout.addWidget(self.empty_hint, 1)
         self._show_state()
 
     # ---- what is open ---------------------------------------------------------------------
@@ -211,7 +218,8 @@ class DeviceEditor(QWidget):
         dirty = self.is_dirty()
         self.save_button.setEnabled(dirty)
         self.revert_button.setEnabled(self.form.is_dirty())
-        self.form.setEnabled(self.has_document())
+        self.form.setVisible(self.has_document())
+        self.empty_hint.setVisible(not self.has_document())
 
     def _say(self, text: str, error: bool = False) -> None:
         self.message.setText(text)
