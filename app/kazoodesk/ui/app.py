@@ -134,7 +134,7 @@ def _import_responsively(app: QApplication, names: tuple[str, ...]) -> None:
         try:
             for name in names:
                 importlib.import_module(name)
-        except BaseException:  # the caller's own import reports it
+        except Exception:  # the caller's own import reports it
             pass
         finally:
             done.set()

@@ -25,10 +25,10 @@ from PySide6.QtWidgets import QLabel
 from kazoodesk.list_cache import CachedList, CacheKeys, ListCache
 from kazoodesk.ui.devices.device_list_view import DeviceListView
 from kazoodesk.ui.devices.device_records import UNASSIGNED, hotdesk_flags
+from kazoodesk.ui.tasks import spawn
 
 if TYPE_CHECKING:
     import asyncio
-    from collections.abc import Coroutine
 
     from kazoodesk.ui.session import Session
 
@@ -325,13 +325,6 @@ class DeviceListLoader(QObject):
             first=top,
         )
         self._cache_saving = asyncio.get_running_loop().run_in_executor(None, save)
-
-
-def spawn(coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
-    """`kazoodesk.ui.tasks.spawn`, imported (with asyncio) on first use."""
-    from kazoodesk.ui.tasks import spawn as spawn_task
-
-    return spawn_task(coro)
 
 
 def _loop_running() -> bool:

@@ -31,8 +31,9 @@ from kazoodesk import __version__
 from kazoodesk.device_templates import AUTHN_BY_IP, NEW_DEVICE_TYPES, listing_row
 from kazoodesk.list_cache import CacheKeys, ListCache, demo_keys, remote_keys
 from kazoodesk.profiles import Profile, ProfileStore, store_secret
-from kazoodesk.ui.device_loader import DeviceListLoader, spawn
+from kazoodesk.ui.device_loader import DeviceListLoader
 from kazoodesk.ui.devices.device_list_view import DeviceListView
+from kazoodesk.ui.tasks import spawn
 
 if TYPE_CHECKING:
     from kazoodesk.ui.connection import DemoServer
