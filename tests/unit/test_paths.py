@@ -31,3 +31,8 @@ def test_changed_leaves() -> None:
 
     assert changed_leaves(before, after) == ["codecs", "enabled", "sip.password", "sip.username"]
     assert changed_leaves(before, before) == []
+
+
+def test_changed_leaves_tells_true_from_one() -> None:
+    assert changed_leaves({"enabled": 1}, {"enabled": True}) == ["enabled"]
+    assert changed_leaves({"a": {"b.c": 1}}, {"a": {"b.c": 2}}) == ["a.b%2Ec"]

@@ -51,6 +51,15 @@ def delete_path(doc: dict[str, Any], path: str) -> None:
     doc.pop(parts[-1], None)
 
 
+def json_equal(a: Any, b: Any) -> bool:
+    """Equality of JSON values where `true` is not `1` (Python says it is)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(json_equal(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(json_equal(x, y) for x, y in zip(a, b, strict=True))
+    return type(a) is type(b) and a == b if isinstance(a, bool) or isinstance(b, bool) else a == b
+
+
 def changed_leaves(before: Any, after: Any, prefix: list[str] | None = None) -> list[str]:
     """Dotted paths where `after` differs from `before`: objects are compared key by key,
     anything else (arrays included) as a whole."""
@@ -62,4 +71,4 @@ def changed_leaves(before: Any, after: Any, prefix: list[str] | None = None) -> 
                 changed_leaves(before.get(key, _MISSING), after.get(key, _MISSING), prefix + [key])
             )
         return paths
-    return [] if before == after else [join_path(prefix)]
+    return [] if json_equal(before, after) else [join_path(prefix)]

@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 from kazoodesk.schema import SchemaRegistry, validate
 from kazoodesk.schema.defaults import json_copy
 from kazoodesk.schema.fields import FieldSpec, build_fields
+from kazoodesk.schema.paths import changed_leaves, json_equal
 from kazoodesk.ui.editor.build import (
     FieldLabel,
     ObjectNode,
@@ -55,29 +56,6 @@ from kazoodesk.ui.editor.presentation import Group, Presentation, TabDef
 Node = Editor | ObjectNode
 
 BUILD_SLICE_S = 0.012  # a slice of the deferred build stops after its first step past this
-
-
-def json_equal(a: Any, b: Any) -> bool:
-    """Equality of JSON values where `true` is not `1` (Python says it is)."""
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(json_equal(a[k], b[k]) for k in a)
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(json_equal(x, y) for x, y in zip(a, b, strict=True))
-    return type(a) is type(b) and a == b if isinstance(a, bool) or isinstance(b, bool) else a == b
-
-
-def changed_paths(current: Any, baseline: Any, prefix: str = "") -> list[str]:
-    """Dotted paths whose values differ (objects compared key by key, the rest as a whole)."""
-    if isinstance(current, dict) and isinstance(baseline, dict):
-        out: list[str] = []
-        for key in sorted(current.keys() | baseline.keys()):
-            path = f"{prefix}.{key}" if prefix else key
-            if key not in current or key not in baseline:
-                out.append(path)
-            else:
-                out.extend(changed_paths(current[key], baseline[key], path))
-        return out
-    return [] if json_equal(current, baseline) else [prefix]
 
 
 def _badge_icon() -> QIcon:
@@ -376,7 +354,7 @@ class DeviceForm(QWidget):
         return self._built and not json_equal(self.document(), self._baseline)
 
     def changed_paths(self) -> list[str]:
-        return changed_paths(self.document(), self._baseline)
+        return changed_leaves(self._baseline, self.document())
 
     def revert(self) -> None:
         self.load(self._baseline)
