@@ -39,7 +39,7 @@ from PySide6.QtWidgets import (
 from kazoodesk.schema import SchemaRegistry, validate
 from kazoodesk.schema.defaults import json_copy
 from kazoodesk.schema.fields import FieldSpec, build_fields
-from kazoodesk.schema.paths import changed_leaves, json_equal
+from kazoodesk.schema.paths import changed_leaves, get_path, has_path, json_equal
 from kazoodesk.ui.editor.build import (
     FieldLabel,
     ObjectNode,
@@ -469,13 +469,10 @@ class DeviceForm(QWidget):
 
     def _apply_rules(self, document: dict[str, Any]) -> None:
         def value_at(path: str) -> Any:
-            current: Any = document
-            for part in path.split("."):
-                if not isinstance(current, dict) or part not in current:
-                    spec = self.spec.find(path)
-                    return spec.default if spec is not None and spec.has_default else None
-                current = current[part]
-            return current
+            if has_path(document, path):
+                return get_path(document, path)
+            spec = self.spec.find(path)
+            return spec.default if spec is not None and spec.has_default else None
 
         reasons: dict[str, list[str]] = {}
         for rule in self._presentation.rules:
