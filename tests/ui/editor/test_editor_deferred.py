@@ -8,7 +8,6 @@ import asyncio
 import json
 from typing import Any
 
-import pytest
 import shiboken6
 from editor_support import demo_account, demo_device, editor, field, tab_index, tab_titles
 from PySide6.QtWidgets import QComboBox, QLineEdit, QWidget
@@ -23,11 +22,6 @@ ERRORS = {
     "provision.combo_keys.2.value": ["Failed to validate"],
     "call_recording.inbound.onnet.format": ["Not a format"],
 }
-
-
-@pytest.fixture(scope="module")
-def registry() -> SchemaRegistry:
-    return SchemaRegistry.load()
 
 
 _hosts: list[QWidget] = []

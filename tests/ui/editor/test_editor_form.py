@@ -15,7 +15,6 @@ from editor_support import (
     demo_devices,
     editor,
     field,
-    make_form,
     show,
     tab_index,
     tab_titles,
@@ -48,16 +47,6 @@ TABS = [
     "Advanced",
     "JSON",
 ]
-
-
-@pytest.fixture(scope="module")
-def registry() -> SchemaRegistry:
-    return SchemaRegistry.load()
-
-
-@pytest.fixture
-def form(qtbot: Any, registry: SchemaRegistry) -> DeviceForm:
-    return make_form(qtbot, registry)
 
 
 def test_tabs_in_order_and_each_has_fields(form: DeviceForm) -> None:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-from editor_support import demo_device, editor, field, make_form
+from editor_support import demo_device, editor, field
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -18,23 +17,12 @@ from PySide6.QtWidgets import (
     QTableView,
 )
 
-from kazoodesk.schema import SchemaRegistry
 from kazoodesk.ui.editor.collections import ChecklistEditor, ListEditor, MapEditor, VariantEditor
 from kazoodesk.ui.editor.editors import PasswordEditor, UserPickerEditor, strong_password
 from kazoodesk.ui.editor.form import DeviceForm
 from kazoodesk.ui.editor.models import KeyValueTableModel
 
 YEALINK = "Reception – Yealink T54W"
-
-
-@pytest.fixture(scope="module")
-def registry() -> SchemaRegistry:
-    return SchemaRegistry.load()
-
-
-@pytest.fixture
-def form(qtbot: Any, registry: SchemaRegistry) -> DeviceForm:
-    return make_form(qtbot, registry)
 
 
 def test_string_typed_shows_in_document_and_clears_to_absent(form: DeviceForm, qtbot: Any) -> None:
