@@ -21,6 +21,7 @@ import csv
 import hashlib
 import json
 import os
+import resource
 import shutil
 import socket
 import subprocess
@@ -40,9 +41,10 @@ SHARED_SIPP = ROOT.parent / "shared" / "sipp"
 REALM = "sim.local"
 ACCOUNT = "SIP Bench Co"
 ADMIN_PASSWORD = "bench-password-1"
-DEFAULT_RATES = "1000,2000,3000,4000,5000,6000,7000,8000,10000,12000,14000,16000"
+DEFAULT_RATES = "1000,2000,3000,4000,5000,6000,7000,8000,10000,12000,14000,16000,18000,20000,24000"
 RETRANS_LIMIT_PCT = 0.5
 SETTLE_S = 3.0  # after the fill, before RSS is read
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def username(i: int) -> str:
@@ -141,7 +143,24 @@ def wait_options(port: int, timeout: float) -> bool:
 # ---- load ------------------------------------------------------------------------------------
 
 
-def run_sipp(port: int, users: Path, rate: int, calls: int, work: Path) -> dict[str, float]:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of process `pid` and its direct children (Kamailio's workers)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if stat.parent.name == str(pid) or fields[1] == str(pid):  # fields[1]: the parent id
+            total += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+    return total
+
+
+def run_sipp(
+    port: int, users: Path, rate: int, calls: int, work: Path, server_pid: int = 0
+) -> dict[str, float]:
+    """One sipp run; with `server_pid`, also the CPU the server and sipp spent per
+    registration (a figure the machine's other load barely moves, unlike rates)."""
     stats = work / f"stat_{port}_{rate}.csv"
     stats.unlink(missing_ok=True)
     limit = calls // rate + 30
@@ -152,6 +171,8 @@ def run_sipp(port: int, users: Path, rate: int, calls: int, work: Path) -> dict[
         "-nostdin", "-trace_stat", "-stf", str(stats), "-fd", "1", "-timeout", f"{limit}s",
         "-timeout_error",
     ]  # fmt: skip
+    server_cpu = cpu_seconds(server_pid) if server_pid else 0.0
+    sipp_cpu = children_cpu()
     started = time.monotonic()
     try:
         proc = subprocess.run(command, cwd=work, capture_output=True, timeout=limit + 20)
@@ -159,6 +180,8 @@ def run_sipp(port: int, users: Path, rate: int, calls: int, work: Path) -> dict[
     except subprocess.TimeoutExpired:
         rc = -1
     wall = time.monotonic() - started
+    sipp_cpu = children_cpu() - sipp_cpu
+    server_cpu = cpu_seconds(server_pid) - server_cpu if server_pid else 0.0
     result = {"rate": rate, "ok": 0.0, "failed": float(calls), "retrans": 0.0, "rc": rc}
     result["wall"] = wall
     if stats.exists():
@@ -179,30 +202,46 @@ def run_sipp(port: int, users: Path, rate: int, calls: int, work: Path) -> dict[
     result["retrans_pct"] = 100 * result["retrans"] / sent
     # achieved = completed calls over sipp's own wall time (includes the tail of the last calls)
     result["achieved"] = result["ok"] / max(wall, 1e-9)
+    done = max(1.0, result["ok"])
+    result["server_us"] = 1e6 * server_cpu / done
+    result["sipp_us"] = 1e6 * sipp_cpu / done
     result["clean"] = float(
         result["failed"] == 0 and result["retrans_pct"] < RETRANS_LIMIT_PCT and rc == 0
     )
     return result
 
 
-def ladder(name: str, port: int, users: Path, rates: list[int], args: Any, work: Path) -> int:
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def ladder(
+    name: str, port: int, pid: int, users: Path, rates: list[int], args: Any, work: Path
+) -> tuple[int, float]:
+    """The highest clean rate, and the server's CPU per registration at that step."""
     load = os.getloadavg()[0]
     print(f"\n{name} (udp:127.0.0.1:{port}), {args.seconds:.0f} s per step, load {load:.2f}")
-    print(f"{'offered/s':>10} {'achieved/s':>11} {'ok':>8} {'failed':>7} {'retrans':>14}  clean")
-    best = 0
+    print(
+        f"{'offered/s':>10} {'achieved/s':>11} {'ok':>8} {'failed':>7} {'retrans':>14}  clean"
+        "  CPU us/reg: server  sipp"
+    )
+    best, best_cpu = 0, 0.0
     started = time.monotonic()
     for rate in rates:
-        r = run_sipp(port, users, rate, int(rate * args.seconds), work)
+        r = run_sipp(port, users, rate, int(rate * args.seconds), work, pid)
         clean = bool(r["clean"])
         print(
             f"{rate:>10} {r['achieved']:>11.0f} {r['ok']:>8.0f} {r['failed']:>7.0f}"
-            f" {r['retrans']:>6.0f} ({r['retrans_pct']:.2f} %)  {'yes' if clean else 'NO'}"
+            f" {r['retrans']:>6.0f} ({r['retrans_pct']:.2f} %)  {'yes' if clean else 'NO ':<5}"
+            f" {r['server_us']:>18.0f} {r['sipp_us']:>5.0f}"
             + ("" if r["rc"] in (0, 1) else f" (sipp rc {r['rc']:.0f})"),
             flush=True,
         )
         if not clean:
             break
-        best = max(best, round(r["achieved"]))
+        if round(r["achieved"]) > best:
+            best, best_cpu = round(r["achieved"]), r["server_us"]
         if r["achieved"] < 0.9 * rate:
             print("  (saturated: under 90 % of the offered rate completed in time)")
             break
@@ -211,10 +250,13 @@ def ladder(name: str, port: int, users: Path, rates: list[int], args: Any, work:
             break
     else:
         print(f"  (top of the ladder reached: {name} may sustain more)")
-    print(f"{name}: highest sustained clean rate {best} authenticated registrations/s")
+    print(
+        f"{name}: highest sustained clean rate {best} authenticated registrations/s"
+        f" ({best_cpu:.0f} us of its CPU per registration there)"
+    )
     print(f"  (1-minute load average {load:.2f} before, {os.getloadavg()[0]:.2f} after:")
     print(f"   above ~1 sipp and {name} share the {os.cpu_count()} CPUs with something else)")
-    return best
+    return best, best_cpu
 
 
 async def login_and_count(api: str) -> tuple[str, str, int]:
@@ -271,7 +313,7 @@ def main() -> None:
              "--sip-port", "0", "--data", str(data_dir)],
             stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )  # fmt: skip
-        ours = 0
+        ours, our_cpu = 0, 0.0
         bindings = -1
         rss = 0.0
         try:
@@ -283,7 +325,9 @@ def main() -> None:
             sip_port = int(ready["sip"].rsplit(":", 1)[1])
             token, account_id, _ = asyncio.run(login_and_count(ready["api"]))
             print(f"kazoodesk serve: RSS {rss_mb(server.pid):.0f} MB before load")
-            ours = ladder("kazoodesk registrar", sip_port, users, rates, args, work)
+            ours, our_cpu = ladder(
+                "kazoodesk registrar", sip_port, server.pid, users, rates, args, work
+            )
             _, _, bindings = asyncio.run(login_and_count(ready["api"]))
             print(f"after the ladder: {bindings} live bindings, RSS {rss_mb(server.pid):.0f} MB")
             # Top up to one binding per user (sipp's SEQUENTIAL file wraps, so a ladder
@@ -308,12 +352,14 @@ def main() -> None:
 
         kamailio_port = free_udp_port()
         kam = start_kamailio(work, kamailio_port)
-        theirs = 0
+        theirs, their_cpu = 0, 0.0
         if isinstance(kam, str):
             print(f"\nKamailio not measured: {kam}")
         else:
             try:
-                theirs = ladder("Kamailio 5.6.3", kamailio_port, users, rates, args, work)
+                theirs, their_cpu = ladder(
+                    "Kamailio 5.6.3", kamailio_port, kam.pid, users, rates, args, work
+                )
             finally:
                 stop_process(kam)
 
@@ -326,6 +372,10 @@ def main() -> None:
         print(
             f"  ratio ours/Kamailio >= 0.6:               {ratio:.2f}"
             f" {'ok' if ratio >= 0.6 else 'MISSED'}"
+        )
+        print(
+            f"  CPU per registration, ours/Kamailio:      {our_cpu:.0f} / {their_cpu:.0f} us"
+            f" = {our_cpu / max(their_cpu, 1e-9):.1f}x"
         )
     else:
         print("  ratio ours/Kamailio >= 0.6:               not measured (no Kamailio)")
