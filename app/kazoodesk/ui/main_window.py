@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QByteArray, QPoint, QSettings, Qt, Signal
+from PySide6.QtCore import QByteArray, QEvent, QPoint, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
@@ -27,27 +27,33 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kazoodesk import __version__
+from kazoodesk.config import AppDirs
 from kazoodesk.device_templates import AUTHN_BY_IP, NEW_DEVICE_TYPES, listing_row
 from kazoodesk.list_cache import CacheKeys, ListCache, demo_keys, remote_keys
 from kazoodesk.profiles import Profile, ProfileStore, store_secret
 from kazoodesk.ui.device_loader import DeviceListLoader
 from kazoodesk.ui.devices.device_list_view import DeviceListView
 from kazoodesk.ui.tasks import spawn
+from kazoodesk.ui.theme import is_dark
 
 if TYPE_CHECKING:
     from kazoodesk.ui.connection import DemoServer
     from kazoodesk.ui.device_editor import DeviceEditor
     from kazoodesk.ui.session import Session
 
-# by ConnectionState value (kazoodesk.ui.session, imported once a session exists)
+# by ConnectionState value (kazoodesk.ui.session, imported once a session exists): on a
+# light and on a dark palette (kazoodesk.ui.theme)
 STATE_COLOURS = {
-    "connecting": "#8a6d00",
-    "connected": "#1b7f3b",
-    "reconnecting": "#b35c00",
-    "offline": "#b3261e",
+    "connecting": ("#7a6000", "#e3c054"),
+    "connected": ("#176c32", "#63c983"),
+    "reconnecting": ("#9a4f00", "#f2a05a"),
+    "offline": ("#b3261e", "#ff8a80"),
 }
-CACHED_STYLE = "background: #fff4ce; color: #5c4400; padding: 3px 8px;"
+CACHED_STYLES = (
+    "background: #fff4ce; color: #5c4400; padding: 3px 8px;",
+    "background: #4a3c0a; color: #ffe49a; padding: 3px 8px;",
+)
+WINDOW_STATE_VERSION = 1  # of saveState(): toolbars (and docks)
 
 
 class MainWindow(QMainWindow):
@@ -59,11 +65,14 @@ class MainWindow(QMainWindow):
         profiles: ProfileStore,
         demo: DemoServer | None = None,
         cache: ListCache | None = None,
+        dirs: AppDirs | None = None,
     ) -> None:
         super().__init__()
         self.setWindowTitle("KazooDesk")
         self.profiles = profiles
         self.demo = demo
+        self.dirs = dirs or AppDirs.default()
+        self._connection_state = "offline"
         self.editor: DeviceEditor | None = None
         self._pending_editor: Callable[[], None] | None = None
         self._closing = False
@@ -80,7 +89,6 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(1, 2)
         self.cache_notice = QLabel(self)
         self.cache_notice.setObjectName("list.cached")
-        self.cache_notice.setStyleSheet(CACHED_STYLE)
         self.cache_notice.hide()
         self.loader = DeviceListLoader(self.devices, self.cache_notice, cache, self)
         self.loader.loaded.connect(self.devicesLoaded)
@@ -205,6 +213,8 @@ class MainWindow(QMainWindow):
         device_menu.addActions([*self._selection_actions, self.refresh_action])
         help_menu = menu.addMenu("&Help")
         about = help_menu.addAction("About KazooDesk")
+        about.setObjectName("action.about")
+        about.setMenuRole(QAction.MenuRole.AboutRole)
         about.triggered.connect(lambda _=False: spawn(self.about()))
 
     def _show_new_menu(self) -> None:
@@ -426,7 +436,7 @@ class MainWindow(QMainWindow):
     async def new_device(self, device_type: str) -> None:
         await _actions().new(self, device_type)
 
-    # ---- state, about, closing ----------------------------------------------------------
+    # ---- state, colours, about, closing -----------------------------------------------
 
     def _show_connection(self, state: str, detail: str = "") -> None:
         """`state`: a ConnectionState (or its value)."""
@@ -440,17 +450,37 @@ class MainWindow(QMainWindow):
         if detail:
             text += f" ({detail})"
         self.connection_label.setText(text)
-        self.connection_label.setStyleSheet(f"color: {STATE_COLOURS[state]}; padding: 0 6px;")
         self.connection_label.setToolTip(text)
+        self._connection_state = str(state)
+        self._apply_colours()
+
+    def _apply_colours(self) -> None:
+        """Our own colours, chosen for the palette in use (light or dark)."""
+        dark = int(is_dark(self.palette()))
+        colour = STATE_COLOURS[self._connection_state][dark]
+        self.connection_label.setStyleSheet(f"color: {colour}; padding: 0 6px;")
+        self.cache_notice.setStyleSheet(CACHED_STYLES[dark])
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:  # a switch to a light or dark scheme
+            self._apply_colours()
+
+    def bring_to_front(self) -> None:
+        """Show the window over the others (another start asked for it)."""
+        if self.isMinimized():
+            self.showNormal()
+        self.show()
+        self.raise_()
+        self.activateWindow()
 
     async def about(self) -> None:
-        from kazoodesk.ui.dialogs.awaitable import inform
+        from kazoodesk.ui.about import AboutDialog
+        from kazoodesk.ui.dialogs.awaitable import run_dialog
 
-        await inform(
-            self,
-            "About KazooDesk",
-            f"KazooDesk {__version__}\nDesktop administration of Kazoo 4.3 devices.",
-        )
+        dialog = AboutDialog(self.dirs, self)
+        await run_dialog(dialog)
+        dialog.deleteLater()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self._closing or self.editor is None or not self.editor.is_dirty():
@@ -468,9 +498,11 @@ class MainWindow(QMainWindow):
             self.close()
 
     def _save_geometry(self) -> None:
+        """Size and place, the list/editor split, toolbars (and docks) for the next start."""
         settings = QSettings()
         settings.setValue("main/geometry", self.saveGeometry())
         settings.setValue("main/splitter", self.splitter.saveState())
+        settings.setValue("main/state", self.saveState(WINDOW_STATE_VERSION))
         self.devices.save_state()
 
     def _restore_geometry(self) -> None:
@@ -482,6 +514,9 @@ class MainWindow(QMainWindow):
         else:
             self.resize(1280, 760)
             self.splitter.setSizes([720, 560])
+        state = settings.value("main/state")
+        if isinstance(state, QByteArray):
+            self.restoreState(state, WINDOW_STATE_VERSION)
 
 
 def _actions() -> Any:
