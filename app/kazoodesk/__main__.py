@@ -7,21 +7,23 @@ This is the composition root: the only place that knows both the app and the sim
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kazoodesk import __version__
-from kazoodesk.config import default_cache_dir, default_data_dir
+from kazoodesk.config import AppDirs, default_data_dir
 
 # The simulator (aiohttp, the registrar, its store: ~0.25 s of imports) is imported where it is
 # used: `kazoodesk --server` never needs it, and demo mode loads it on the thread that starts
 # the demo, so the window is up meanwhile. asyncio too (~40 ms): the window paints before it.
 if TYPE_CHECKING:
+    from kazoodesk.crash import CrashReporter
     from kazoodesk.simulator.runner import ServeOptions, SimulatorRunner
 
-DEMO_DIR = "demo"  # the app's demo store, beside (not shared with) `serve`'s default one
+log = logging.getLogger("kazoodesk")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -163,13 +165,17 @@ def gui(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         parser.error("--server needs --account and --user, or --api-key")
     if args.smoke_test is not None and _without_display():
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # a health check needs no screen
+    dirs = AppDirs.default(demo=args.data)
+    crash = _log_and_report_crashes(dirs, "demo" if args.server is None else args.server)
     # Qt is imported only here: `kazoodesk serve` runs without it. What the first paint does
     # not need (the Kazoo client, keyring, the schemas, the simulator, the editor) is imported
     # after it (see kazoodesk.ui.app).
     from kazoodesk.list_cache import ListCache
     from kazoodesk.profiles import ProfileStore
     from kazoodesk.ui.app import GuiOptions, run_gui
+    from kazoodesk.ui.qt_log import route_qt_messages
 
+    route_qt_messages()
     options = GuiOptions(
         server=args.server,
         account=args.account,
@@ -177,8 +183,26 @@ def gui(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         api_key=args.api_key,
         smoke_test=args.smoke_test,
     )
-    demo = EmbeddedDemo(args.data or default_data_dir() / DEMO_DIR)
-    return run_gui(options, demo, ProfileStore(), ListCache(default_cache_dir() / "lists"))
+    demo = EmbeddedDemo(dirs.demo)
+    cache = ListCache(dirs.cache / "lists")
+    status = run_gui(options, demo, ProfileStore(dirs.config), cache, dirs, crash)
+    log.info("exit %s", status)
+    return status
+
+
+def _log_and_report_crashes(dirs: AppDirs, server: str) -> CrashReporter:
+    """The log file and the crash handler, first of all (the GUI's own start may fail)."""
+    from kazoodesk.app_log import setup_logging
+    from kazoodesk.crash import CrashReporter
+
+    log_file = setup_logging(dirs.log)
+    crash = CrashReporter(dirs.log, log_file)
+    earlier = crash.collect_hard_crash()
+    if earlier is not None:
+        print(f"kazoodesk: the last run crashed; a report is in {earlier}", file=sys.stderr)
+    crash.install()
+    log.info("KazooDesk %s starting (%s), pid %s", __version__, server, os.getpid())
+    return crash
 
 
 def _without_display() -> bool:

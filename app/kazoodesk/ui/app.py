@@ -8,6 +8,10 @@ and the connection (the Kazoo client's imports on a worker thread, the demo serv
 another, keyring when a secret is needed), the live list replacing the cached one when it
 comes.
 
+The application's name, icon and palette are set before the window is made
+(`set_up_application`). In demo mode (not for `--smoke-test`) a start on a demo store that
+another process already shows hands over to it and ends (kazoodesk.ui.single_instance).
+
 `KAZOODESK_REPORT_STARTUP=1` prints, on stdout, a line when the device list is first painted
 with rows in it (cached or live), and once the live list is loaded, the largest stall of the
 UI thread since that first paint (bench/gui.py reads both).
@@ -26,18 +30,26 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, qVersion
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
+from kazoodesk import __version__
+from kazoodesk.config import APP_NAME, AppDirs
 from kazoodesk.list_cache import ListCache
 from kazoodesk.profiles import Profile, ProfileStore
+from kazoodesk.resources import resource_path
 from kazoodesk.ui.main_window import MainWindow
+from kazoodesk.ui.single_instance import SingleInstance
+from kazoodesk.ui.theme import follow_system
 
 if TYPE_CHECKING:
+    from kazoodesk.crash import CrashReporter
     from kazoodesk.ui.connection import DemoServer
 
 SMOKE_TIMEOUT = 60.0  # seconds: a smoke test that is not done by then has failed
 SMOKE_SIZE = (1280, 800)
+SMOKE_STATUS_POLL_S = 0.25  # the smoke test asks /devices/status this often for a registration
 IMPORT_POLL_S = 0.004  # Qt events are processed this often while asyncio is imported
 GC_HOLD_S = 20.0  # the collector's pause during the start ends by then at the latest
 REPORT_ENV = "KAZOODESK_REPORT_STARTUP"
@@ -57,16 +69,22 @@ def run_gui(
     demo: DemoServer,
     profiles: ProfileStore,
     cache: ListCache | None = None,
+    dirs: AppDirs | None = None,
+    crash: CrashReporter | None = None,
 ) -> int:
+    dirs = dirs or AppDirs.default()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
-    app.setApplicationName("KazooDesk")
-    app.setOrganizationName("KazooDesk")
-    app.setQuitOnLastWindowClosed(False)  # the loop ends after our cleanup, not before
+    set_up_application(app)
+    instance = demo_instance(options, dirs)
+    if instance is not None and not instance.claim():
+        return _hand_over(instance)
     if options.smoke_test is not None:
         _exit_if_stuck(SMOKE_TIMEOUT)
     remote = options.server is not None
-    window = MainWindow(profiles, None if remote else demo, cache)
+    window = MainWindow(profiles, None if remote else demo, cache, dirs)
+    if crash is not None:
+        _report_crashes(window, crash, options)
     window.show_cached_list(
         window.profile_cache_keys(_profile(options)) if remote else window.demo_cache_keys()
     )
@@ -77,6 +95,9 @@ def run_gui(
     app.processEvents()  # the first paint, as a bare window's start has it
     if report is not None:
         report.first_paint_done()
+    if instance is not None:  # after the first paint: QtNetwork's imports
+        instance.listen()
+        instance.activationRequested.connect(window.bring_to_front)
     _close_on_signals(window)
     # and only now the loop: asyncio and qasync are ~40 ms of imports, made on a thread while
     # this one keeps answering the window
@@ -87,12 +108,66 @@ def run_gui(
 
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
-    with loop:
-        return loop.run_until_complete(_main(options, window, demo, report))
+    try:
+        with loop:
+            return loop.run_until_complete(_main(options, window, demo, report, crash))
+    finally:
+        if instance is not None:
+            instance.release()
+
+
+def set_up_application(app: QApplication) -> None:
+    """Name (settings, desktop entry), icon and palette of the app, before any window."""
+    app.setApplicationName(APP_NAME)
+    app.setOrganizationName(APP_NAME)
+    app.setApplicationDisplayName("KazooDesk")
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName(APP_NAME)  # kazoodesk.desktop: Wayland and docks match the window
+    app.setWindowIcon(QIcon(str(resource_path("icons", "app", "kazoodesk.svg"))))
+    app.setQuitOnLastWindowClosed(False)  # the loop ends after our cleanup, not before
+    follow_system(app)
+
+
+def demo_instance(options: GuiOptions, dirs: AppDirs) -> SingleInstance | None:
+    """Demo mode has one window per demo store; remote windows may be many, and a smoke test
+    is a health check that runs (and screenshots) whatever else is running."""
+    if options.server is not None or options.smoke_test is not None:
+        return None
+    return SingleInstance(dirs.demo)
+
+
+def _hand_over(instance: SingleInstance) -> int:
+    problem = instance.hand_over()
+    if problem is None:
+        print(f"kazoodesk: already running on {instance.store}; showed its window", flush=True)
+        return 0
+    print(
+        f"kazoodesk: error: another KazooDesk holds {instance.store}, but {problem}",
+        file=sys.stderr,
+    )
+    return 1
+
+
+def _report_crashes(window: MainWindow, crash: CrashReporter, options: GuiOptions) -> None:
+    """Crash reports told in a dialog over the window; a smoke test only fails on them (no
+    dialog over its screenshot)."""
+    from kazoodesk.ui.crash_dialog import CrashNotifier
+
+    crash.about["Qt"] = qVersion()
+    if options.smoke_test is not None:
+        return
+    notifier = CrashNotifier(window)
+    for earlier in crash.reports:  # a hard crash of the last run, found at start
+        notifier.earlier_crash(earlier)
+    crash.notify = notifier
 
 
 async def _main(
-    options: GuiOptions, window: MainWindow, demo: DemoServer, report: StartupReport | None
+    options: GuiOptions,
+    window: MainWindow,
+    demo: DemoServer,
+    report: StartupReport | None,
+    crash: CrashReporter | None,
 ) -> int:
     import asyncio
 
@@ -108,7 +183,10 @@ async def _main(
     status = 0
     try:
         if options.smoke_test is not None:
+            earlier = len(crash.reports) if crash is not None else 0
             status = await smoke_test(window, options.smoke_test)
+            if status == 0 and crash is not None and len(crash.reports) > earlier:
+                status = _fail(f"an uncaught error, reported in {crash.reports[-1]}")
         else:
             spawn(_connect(window, options))
             await closed.wait()
@@ -172,7 +250,8 @@ async def _connect(window: MainWindow, options: GuiOptions) -> None:
 
 
 async def smoke_test(window: MainWindow, path: Path) -> int:
-    """Demo mode until the device list is loaded; screenshot to `path`; 0, or 1 with a reason."""
+    """Demo mode until the device list is loaded and shows a demo phone registered;
+    screenshot to `path`; 0, or 1 with a reason."""
     import asyncio
 
     window.resize(*SMOKE_SIZE)  # the same picture whatever size the window had last time
@@ -191,13 +270,44 @@ async def smoke_test(window: MainWindow, path: Path) -> int:
         return _fail("the device list did not load in time")
     if count == 0:
         return _fail("the demo account shows no devices")
+    try:
+        registered = await asyncio.wait_for(_registered_shown(window), SMOKE_TIMEOUT - 10)
+    except TimeoutError:
+        return _fail("no demo phone shows as registered")
     editor = window.editor
     while editor is not None and not editor.form.is_built():  # the picture shows the editor
         await asyncio.sleep(0.02)
     if not window.grab().save(str(path)):
         return _fail(f"cannot write the screenshot to {path}")
-    print(f"kazoodesk: smoke test passed: {count} devices shown, screenshot {path}", flush=True)
+    print(
+        f"kazoodesk: smoke test passed: {count} devices shown, {registered} registered,"
+        f" screenshot {path}",
+        flush=True,
+    )
     return 0
+
+
+async def _registered_shown(window: MainWindow) -> int:
+    """Ask the server for the registration status until the list shows a device registered
+    (the demo phones register within a second or two of the simulator's start); that row is
+    scrolled into view. The number of devices shown registered."""
+    import asyncio
+
+    from kazoodesk.ui.devices.device_records import Column
+    from kazoodesk.ui.devices.device_types import STATUS_LABELS, Status
+
+    model, shown = window.devices.model, STATUS_LABELS[Status.REGISTERED]
+    while True:
+        await window.refresh_status()
+        rows = [
+            row
+            for row in range(model.rowCount())
+            if model.index(row, Column.STATUS).data() == shown
+        ]
+        if rows:
+            window.devices.table.scrollTo(model.index(rows[0], Column.STATUS))
+            return len(rows)
+        await asyncio.sleep(SMOKE_STATUS_POLL_S)
 
 
 def _fail(reason: str) -> int:
