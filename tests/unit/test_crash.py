@@ -60,7 +60,7 @@ def test_the_hook_writes_a_report_and_tells_where(reporter: CrashReporter) -> No
     assert report.parent == reporter.log_dir and REPORT_NAME.fullmatch(report.name)
     text = report.read_text()
     assert "Uncaught exception in thread MainThread" in text
-    assert "ValueError: the form broke" in text and 'raise ValueError(message)' in text
+    assert "ValueError: the form broke" in text and "raise ValueError(message)" in text
     assert f"KazooDesk: {__version__}" in text and "Platform: " in text
     assert "Qt: 6.x-test" in text
     assert "the user opened a device" in text  # the recent log lines
