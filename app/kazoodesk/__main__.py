@@ -44,7 +44,8 @@ def _parser() -> argparse.ArgumentParser:
         "--smoke-test",
         type=Path,
         metavar="OUT.png",
-        help="start in demo mode, save a screenshot once the devices are listed, exit (0 = ok)",
+        help="start in demo mode, save a screenshot once the devices are listed and a demo"
+        " phone shows registered, exit (0 = ok)",
     )
     commands = parser.add_subparsers(dest="command")
     serve = commands.add_parser(

@@ -16,7 +16,6 @@ import faulthandler
 import logging
 import os
 import sys
-import tempfile
 import threading
 import traceback
 from collections.abc import Callable
@@ -130,6 +129,8 @@ class CrashReporter:
 
     def _write(self, text: str, when: datetime) -> Path | None:
         """Into the log dir, or the temp dir when that cannot be written (None: neither)."""
+        import tempfile  # only now: the app's start need not wait for it
+
         for folder in (self.log_dir, Path(tempfile.gettempdir())):
             try:
                 path = _write_new(folder, when, text)

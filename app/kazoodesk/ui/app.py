@@ -61,7 +61,8 @@ class GuiOptions:
     account: str = ""
     user: str = ""
     api_key: str | None = None
-    smoke_test: Path | None = None  # save a screenshot there once the list is loaded, then exit
+    # save a screenshot there once the list is loaded and shows a phone registered, then exit
+    smoke_test: Path | None = None
 
 
 def run_gui(
@@ -157,8 +158,8 @@ def _report_crashes(window: MainWindow, crash: CrashReporter, options: GuiOption
     if options.smoke_test is not None:
         return
     notifier = CrashNotifier(window)
-    for earlier in crash.reports:  # a hard crash of the last run, found at start
-        notifier.earlier_crash(earlier)
+    for earlier in crash.reports:  # a hard crash of the last run, told once the window shows
+        QTimer.singleShot(0, window, lambda path=earlier: notifier.earlier_crash(path))
     crash.notify = notifier
 
 
