@@ -14,11 +14,11 @@ from PySide6.QtWidgets import QApplication
 
 from helpers import Server
 from kazoodesk.simulator.runner import ServeOptions, SimulatorRunner
-from kazoodesk.ui.devices.device_icons import status_icon
+from kazoodesk.ui.devices.device_icons import DARK_INK, INK, status_icon, type_icon
 from kazoodesk.ui.devices.device_records import Column
 from kazoodesk.ui.devices.device_types import Status
-from kazoodesk.ui.main_window import CACHED_STYLES, STATE_COLOURS, MainWindow
-from kazoodesk.ui.theme import apply_scheme, follow_system, is_dark
+from kazoodesk.ui.main_window import MainWindow
+from kazoodesk.ui.theme import TEXT_TONES, apply_scheme, follow_system, is_dark, tone
 
 Role = QPalette.ColorRole
 SCHEMES = [Qt.ColorScheme.Light, Qt.ColorScheme.Dark]
@@ -86,9 +86,8 @@ def test_the_palette_follows_the_scheme(
         qtbot.waitUntil(lambda dark=dark: is_dark(window.palette()) == dark)
 
         assert is_dark(themed.palette()) == dark
-        colour = STATE_COLOURS["connected"][dark]
-        assert f"color: {colour}" in window.connection_label.styleSheet()
-        assert window.cache_notice.styleSheet() == CACHED_STYLES[dark]
+        assert f"color: {tone('ok')};" in window.connection_label.styleSheet()
+        assert f"background: {tone('notice-fill')};" in window.cache_notice.styleSheet()
         screenshot(window, f"main_window_{scheme.name.lower()}")
 
 
@@ -126,24 +125,38 @@ def test_text_is_readable_in_both(themed: QApplication, scheme: Qt.ColorScheme) 
     for text, background in pairs:
         ratio = contrast(palette.color(text), palette.color(background))
         assert ratio >= TEXT_CONTRAST, (text, background, ratio)
-    window = palette.color(Role.Window)
-    for state, colours in STATE_COLOURS.items():
-        assert contrast(QColor(colours[dark]), window) >= TEXT_CONTRAST, state
-    background, text = (
-        QColor(part.split(":")[1].strip()) for part in CACHED_STYLES[dark].split(";")[:2]
-    )
-    assert contrast(text, background) >= TEXT_CONTRAST
+    for name in TEXT_TONES:
+        for background in (Role.Window, Role.Base):
+            ratio = contrast(QColor(tone(name)), palette.color(background))
+            assert ratio >= TEXT_CONTRAST, (name, background, ratio)
+    for text, fill in (("notice", "notice-fill"), ("error", "error-fill")):
+        assert contrast(QColor(tone(text)), QColor(tone(fill))) >= TEXT_CONTRAST, text
+    assert dark == is_dark(palette)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="device_icons.py (not this change's): the Disabled dot is dark grey on a dark list",
-)
-def test_status_dots_stand_out_in_the_dark(themed: QApplication) -> None:
-    apply_scheme(themed, Qt.ColorScheme.Dark)
+@pytest.mark.parametrize("scheme", SCHEMES, ids=lambda s: s.name)
+def test_status_dots_stand_out_in_both(themed: QApplication, scheme: Qt.ColorScheme) -> None:
+    apply_scheme(themed, scheme)
     base = themed.palette().color(Role.Base)
 
     for status in (Status.REGISTERED, Status.UNREGISTERED, Status.DISABLED):
         dot = status_icon(status).pixmap(32, 32).toImage()
-        centre = dot.pixelColor(16, 16)
-        assert contrast(centre, base) >= GRAPHIC_CONTRAST, status
+        fill = dot.pixelColor(16, 11)  # inside the dot, above the Disabled bar
+        assert contrast(fill, base) >= GRAPHIC_CONTRAST, status
+
+
+@pytest.mark.parametrize("scheme", SCHEMES, ids=lambda s: s.name)
+def test_device_drawings_are_inked_for_the_palette(
+    themed: QApplication, scheme: Qt.ColorScheme
+) -> None:
+    apply_scheme(themed, scheme)
+    dark = scheme == Qt.ColorScheme.Dark
+    image = type_icon("sip_device").pixmap(32, 32).toImage()
+
+    colours = {image.pixelColor(x, y).name() for x in range(32) for y in range(32)}
+
+    assert (DARK_INK.decode() in colours) == dark
+    assert (INK.decode() in colours) != dark
+    base = themed.palette().color(Role.Base)
+    ink = QColor((DARK_INK if dark else INK).decode())
+    assert contrast(ink, base) >= GRAPHIC_CONTRAST

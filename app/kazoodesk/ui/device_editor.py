@@ -29,6 +29,7 @@ from kazoodesk.ui.dialogs.conflict import ConflictDialog, Resolution
 from kazoodesk.ui.editor.form import DeviceForm
 from kazoodesk.ui.session import Session
 from kazoodesk.ui.tasks import spawn
+from kazoodesk.ui.theme import tone
 
 
 class DeviceEditor(QWidget):
@@ -223,7 +224,7 @@ class DeviceEditor(QWidget):
 
     def _say(self, text: str, error: bool = False) -> None:
         self.message.setText(text)
-        self.message.setStyleSheet("color: #b3261e;" if error else "")
+        self.message.setStyleSheet(f"color: {tone('error')};" if error else "")
         self.message.setVisible(bool(text))
 
     def _save_clicked(self) -> None:

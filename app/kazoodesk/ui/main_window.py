@@ -34,25 +34,20 @@ from kazoodesk.profiles import Profile, ProfileStore, store_secret
 from kazoodesk.ui.device_loader import DeviceListLoader
 from kazoodesk.ui.devices.device_list_view import DeviceListView
 from kazoodesk.ui.tasks import spawn
-from kazoodesk.ui.theme import is_dark
+from kazoodesk.ui.theme import tone
 
 if TYPE_CHECKING:
     from kazoodesk.ui.connection import DemoServer
     from kazoodesk.ui.device_editor import DeviceEditor
     from kazoodesk.ui.session import Session
 
-# by ConnectionState value (kazoodesk.ui.session, imported once a session exists): on a
-# light and on a dark palette (kazoodesk.ui.theme)
-STATE_COLOURS = {
-    "connecting": ("#7a6000", "#e3c054"),
-    "connected": ("#176c32", "#63c983"),
-    "reconnecting": ("#9a4f00", "#f2a05a"),
-    "offline": ("#b3261e", "#ff8a80"),
+# the tone of each ConnectionState value (kazoodesk.ui.session, imported once a session exists)
+STATE_TONES = {
+    "connecting": "pending",
+    "connected": "ok",
+    "reconnecting": "warning",
+    "offline": "error",
 }
-CACHED_STYLES = (
-    "background: #fff4ce; color: #5c4400; padding: 3px 8px;",
-    "background: #4a3c0a; color: #ffe49a; padding: 3px 8px;",
-)
 WINDOW_STATE_VERSION = 1  # of saveState(): toolbars (and docks)
 
 
@@ -456,10 +451,11 @@ class MainWindow(QMainWindow):
 
     def _apply_colours(self) -> None:
         """Our own colours, chosen for the palette in use (light or dark)."""
-        dark = int(is_dark(self.palette()))
-        colour = STATE_COLOURS[self._connection_state][dark]
+        palette = self.palette()
+        colour = tone(STATE_TONES[self._connection_state], palette)
         self.connection_label.setStyleSheet(f"color: {colour}; padding: 0 6px;")
-        self.cache_notice.setStyleSheet(CACHED_STYLES[dark])
+        fill, text = tone("notice-fill", palette), tone("notice", palette)
+        self.cache_notice.setStyleSheet(f"background: {fill}; color: {text}; padding: 3px 8px;")
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)

@@ -6,14 +6,15 @@ desktop theme we cannot see). Qt (6.5 and later) tells the scheme and when it ch
 (`QStyleHints.colorScheme`, `colorSchemeChanged`); an unknown scheme (no desktop setting, the
 offscreen platform) is light.
 
-Widgets with colours of their own pick them by `is_dark(palette)` and restyle on
-`QEvent.PaletteChange`, so they follow a switch without knowing this module.
+Our own widgets take their colours from `TONES` through `tone()`, never as literals. The main
+window restyles on `QEvent.PaletteChange`; editor messages take the tone of the moment they
+are shown (an open form keeps its colours until it is built again).
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QStyleFactory
 
 STYLE = "Fusion"
@@ -53,6 +54,20 @@ DARK_DISABLED = {
     Role.HighlightedText: "#a9adb3",
 }
 
+# Colours of our own, by meaning: (on the light palette, on the dark one). Text tones have
+# 4.5:1 against their palette's window and base; the fills sit behind their matching text.
+TONES = {
+    "error": ("#b3261e", "#ff8a80"),
+    "warning": ("#9a5b00", "#f2a05a"),
+    "ok": ("#176c32", "#63c983"),
+    "pending": ("#7a6000", "#e3c054"),
+    "error-fill": ("#fdecea", "#3d2422"),
+    "error-edge": ("#e6a4a0", "#8c3a35"),
+    "notice-fill": ("#fff4ce", "#4a3c0a"),
+    "notice": ("#5c4400", "#ffe49a"),
+}
+TEXT_TONES = ("error", "warning", "ok", "pending")
+
 
 def follow_system(app: QApplication) -> None:
     """Fusion, with the palette of the system's scheme now and whenever it changes."""
@@ -87,3 +102,9 @@ def dark_palette() -> QPalette:
 def is_dark(palette: QPalette) -> bool:
     """Whether `palette` is a dark one (light text on a dark window)."""
     return palette.color(Role.Window).lightness() < 128
+
+
+def tone(name: str, palette: QPalette | None = None) -> str:
+    """The colour `name` of `TONES` for `palette` (the application's when None)."""
+    light, dark = TONES[name]
+    return dark if is_dark(palette or QGuiApplication.palette()) else light

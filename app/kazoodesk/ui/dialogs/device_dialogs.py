@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from kazoodesk.device_templates import AUTHN_BY_IP, NEW_DEVICE_TYPES, new_device
+from kazoodesk.ui.theme import tone
 
 # events a phone commonly acts on (Polycom, Yealink, Snom, Cisco, Grandstream)
 COMMON_EVENTS = ["check-sync", "check-sync;reboot=true", "resync", "reboot"]
@@ -33,7 +34,7 @@ class FormDialog(QDialog):
         self.form = QFormLayout()
         self.problem = QLabel("", self)
         self.problem.setObjectName("dialog.problem")
-        self.problem.setStyleSheet("color: #b3261e;")
+        self.problem.setStyleSheet(f"color: {tone('error')};")
         self.problem.hide()
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self

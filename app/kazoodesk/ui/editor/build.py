@@ -41,6 +41,7 @@ from kazoodesk.ui.editor.editors import (
     UserPickerEditor,
 )
 from kazoodesk.ui.editor.presentation import FieldOptions, Presentation
+from kazoodesk.ui.theme import tone
 
 T = TypeVar("T")
 Steps = Generator[None, None, T]  # yields between small units of work, returns the result
@@ -238,7 +239,7 @@ class FieldLabel(QLabel):
     """A row label: the title, a red star when required, the description as tooltip."""
 
     def __init__(self, title: str, spec: FieldSpec, buddy: QWidget | None) -> None:
-        star = ' <span style="color:#b3261e">*</span>' if spec.required else ""
+        star = f' <span style="color:{tone("error")}">*</span>' if spec.required else ""
         super().__init__(f"{_escape(title)}{star}")
         self.setTextFormat(Qt.TextFormat.RichText)
         self.setObjectName(f"label:{spec.dotted}")
@@ -322,7 +323,7 @@ def object_section_steps(
     if not boxed:
         column.setContentsMargins(0, 0, 0, 0)
     error = QLabel(box)
-    error.setStyleSheet("color: #b3261e;")
+    error.setStyleSheet(f"color: {tone('error')};")
     error.setWordWrap(True)
     error.hide()
     node.error_label = error

@@ -36,6 +36,7 @@ from kazoodesk.device_templates import generate_password
 from kazoodesk.schema.defaults import json_copy
 from kazoodesk.schema.fields import FieldSpec, Kind, pattern_matches
 from kazoodesk.ui.editor.presentation import FieldOptions
+from kazoodesk.ui.theme import tone
 
 
 class _Missing:
@@ -49,10 +50,11 @@ class _Missing:
 MISSING: Final[Any] = _Missing()  # the document has no value here
 
 INPUT_WIDTH: Final = 420  # widest a one-line input grows: forms read better narrow
-_ERROR_STYLE: Final = "color: #b3261e;"
 _NOTE_STYLE: Final = "color: palette(mid); font-style: italic;"
-_FEEDBACK_STYLE: Final = "color: #9a5b00;"
-_INVALID_INPUT: Final = "border: 1px solid #b3261e; border-radius: 3px; padding: 1px 2px;"
+
+
+def _invalid_input() -> str:
+    return f"border: 1px solid {tone('error')}; border-radius: 3px; padding: 1px 2px;"
 
 
 def json_text(value: Any) -> str:
@@ -101,8 +103,8 @@ class Editor(QWidget):
         self.body.setSpacing(4)
         outer.addLayout(self.body)
         self.note = self._line(_NOTE_STYLE)
-        self.feedback = self._line(_FEEDBACK_STYLE)
-        self.error = self._line(_ERROR_STYLE)
+        self.feedback = self._line(f"color: {tone('warning')};")
+        self.error = self._line(f"color: {tone('error')};")
         for label in (self.note, self.feedback, self.error):
             outer.addWidget(label)
 
@@ -281,7 +283,7 @@ class StringEditor(Editor):
         return out
 
     def mark_invalid(self, invalid: bool) -> None:
-        self.line.setStyleSheet(_INVALID_INPUT if invalid else "")
+        self.line.setStyleSheet(_invalid_input() if invalid else "")
 
 
 def strong_password(min_length: int | None, max_length: int | None) -> str:
@@ -656,7 +658,7 @@ class JsonEditor(Editor):
         return []
 
     def mark_invalid(self, invalid: bool) -> None:
-        self.text.setStyleSheet(_INVALID_INPUT if invalid else "")
+        self.text.setStyleSheet(_invalid_input() if invalid else "")
 
 
 def monospace() -> QFont:

@@ -52,6 +52,7 @@ from kazoodesk.ui.editor.build import (
 from kazoodesk.ui.editor.editors import Editor, UserPickerEditor
 from kazoodesk.ui.editor.json_tab import JsonTab
 from kazoodesk.ui.editor.presentation import Group, Presentation, TabDef
+from kazoodesk.ui.theme import tone
 
 Node = Editor | ObjectNode
 
@@ -63,7 +64,7 @@ def _badge_icon() -> QIcon:
     pixmap.fill(Qt.GlobalColor.transparent)
     painter = QPainter(pixmap)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    painter.setBrush(QColor("#b3261e"))
+    painter.setBrush(QColor(tone("error")))
     painter.setPen(Qt.PenStyle.NoPen)
     painter.drawEllipse(1, 1, 10, 10)
     painter.end()
@@ -79,11 +80,12 @@ class ErrorSummary(QFrame):
         super().__init__(parent)
         self.setObjectName("errors")
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setStyleSheet("#errors { background: #fdecea; border: 1px solid #e6a4a0; }")
+        fill, edge = tone("error-fill"), tone("error-edge")
+        self.setStyleSheet(f"#errors {{ background: {fill}; border: 1px solid {edge}; }}")
         column = QVBoxLayout(self)
         column.setContentsMargins(8, 6, 8, 6)
         self.header = QLabel(self)
-        self.header.setStyleSheet("color: #b3261e; font-weight: bold;")
+        self.header.setStyleSheet(f"color: {tone('error')}; font-weight: bold;")
         column.addWidget(self.header)
         self.list = QListWidget(self)
         self.list.setObjectName("errors:list")

@@ -12,6 +12,7 @@ from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
 
 from kazoodesk.ui.editor.editors import monospace
+from kazoodesk.ui.theme import tone
 
 DEBOUNCE_MS = 400
 
@@ -94,18 +95,18 @@ class JsonTab(QWidget):
 
     def _bad(self, message: str) -> None:
         self._valid = False
-        self.status.setStyleSheet("color: #b3261e;")
+        self.status.setStyleSheet(f"color: {tone('error')};")
         self.status.setText(f"{message} The form keeps its last valid values.")
 
     def _show_check(self, document: dict[str, Any]) -> None:
         problems = self._check(document)
         if not problems:
-            self.status.setStyleSheet("color: #1e7d32;")
+            self.status.setStyleSheet(f"color: {tone('ok')};")
             self.status.setText("Valid JSON that matches the device schema.")
             return
         count = sum(len(m) for m in problems.values())
         first = "; ".join(f"{path}: {', '.join(m)}" for path, m in list(problems.items())[:3])
-        self.status.setStyleSheet("color: #9a5b00;")
+        self.status.setStyleSheet(f"color: {tone('warning')};")
         self.status.setText(f"Valid JSON, {count} schema problem{'s' * (count != 1)}: {first}")
 
     def _format(self) -> None:

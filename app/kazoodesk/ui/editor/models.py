@@ -18,9 +18,9 @@ from PySide6.QtGui import QBrush, QColor
 
 from kazoodesk.schema.defaults import json_copy
 from kazoodesk.schema.fields import FieldSpec, Kind
+from kazoodesk.ui.theme import tone
 
 Index = QModelIndex | QPersistentModelIndex
-_INVALID: Final = QColor("#b3261e")
 _ROOT: Final = QModelIndex()
 
 
@@ -274,7 +274,7 @@ class KeyValueTableModel(QAbstractTableModel):
             spec = self.column_spec(column)
             return spec.description if spec is not None and spec.description else None
         if role == Qt.ItemDataRole.ForegroundRole and problem:
-            return QBrush(_INVALID)
+            return QBrush(QColor(tone("error")))
         return None
 
     def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:  # noqa: N802
