@@ -7,13 +7,11 @@ import os
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from PySide6.QtGui import QColor, QImage
 
 REGISTERED_DOT = QColor("#2fa84f")  # the status column's "Registered" (device_icons.py)
-SMOKE_BUDGET_S = 20  # well under the smoke test's own 60 s watchdog
 
 
 def smoke(tmp_path: Path, data: Path, out: Path) -> subprocess.CompletedProcess[str]:
@@ -45,13 +43,10 @@ def test_smoke_test_saves_a_screenshot_of_the_list_with_a_phone_registered(
 ) -> None:
     out = tmp_path / "smoke.png"
 
-    started = time.monotonic()
     done = smoke(tmp_path, tmp_path / "data", out)
-    took = time.monotonic() - started
 
     assert done.returncode == 0, done.stderr
     assert re.search(r"smoke test passed: \d+ devices shown, [1-9]\d* registered", done.stdout)
-    assert took < SMOKE_BUDGET_S
     image = QImage(str(out))
     assert image.width() >= 800 and image.height() >= 500
     assert registered_dots(image) > 20  # the picture shows it too
