@@ -7,7 +7,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from package_support import ROOT, assert_smoke_passed, smoke
+from package_support import ROOT, SMOKE_TIMEOUT, assert_smoke_passed, smoke, user_env
 
 
 def test_the_app_passes_the_smoke_test_offscreen(app_dir: Path, tmp_path: Path) -> None:
@@ -22,6 +22,34 @@ def test_the_app_passes_the_smoke_test_on_x11(app_dir: Path, tmp_path: Path, xvf
     done, out = smoke(app_dir / "kazoodesk", tmp_path, DISPLAY=xvfb, QT_QPA_PLATFORM="xcb")
 
     assert_smoke_passed(done, out, tmp_path)
+
+
+def test_a_second_start_hands_over_to_the_first(app_dir: Path, tmp_path: Path) -> None:
+    """The single-instance handshake (QtNetwork's local socket), which the smoke test skips."""
+    env = user_env(tmp_path, QT_QPA_PLATFORM="offscreen", KAZOODESK_REPORT_STARTUP="1")
+    first = subprocess.Popen(
+        [app_dir / "kazoodesk"], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+    )
+    try:
+        assert first.stdout is not None
+        # said once the event loop runs, after the first started listening
+        for line in first.stdout:
+            if b"live list loaded" in line:
+                break
+        else:
+            raise AssertionError(f"the first start ended (exit status {first.wait()})")
+
+        second = subprocess.run(
+            [app_dir / "kazoodesk"], env=env, capture_output=True, text=True, timeout=SMOKE_TIMEOUT
+        )
+    finally:
+        first.terminate()
+        first.wait(timeout=SMOKE_TIMEOUT)
+
+    assert second.returncode == 0, second.stderr
+    assert "already running" in second.stdout
+    log = (tmp_path / "state" / "kazoodesk" / "log" / "kazoodesk.log").read_text()
+    assert "another start on this demo store: showing the window" in log
 
 
 def test_every_bundled_library_finds_what_it_links_to(app_dir: Path) -> None:
