@@ -20,12 +20,36 @@ DEB = DIST / f"kazoodesk_{__version__}_amd64.deb"
 SMOKE_TIMEOUT = 120  # seconds; the app gives up by itself after 60
 
 
+SOURCES = ("app", "resources", "packaging")  # what a package is built from
+
+
+def source_files() -> list[Path]:
+    """The files of SOURCES, without what running and installing the app writes there, and
+    without documentation."""
+    files = (p for folder in SOURCES for p in (ROOT / folder).rglob("*") if p.is_file())
+    written = ("__pycache__", ".egg-info")
+    return [p for p in files if p.suffix != ".md" and not any(n.endswith(written) for n in p.parts)]
+
+
+REQUIRED = "KAZOODESK_REQUIRE_PACKAGES"  # =1 (.ci/run): fail instead of skipping
+
+
 def built(path: Path) -> Path:
+    """`path`, or a skip when it is not built, or built before the last change to the sources
+    (then it is not what these tests are about)."""
     if not sys.platform.startswith("linux"):
         pytest.skip("the Linux packages are tested on Linux")
+    name = path.relative_to(ROOT)
+    changed = max(source_files(), key=lambda p: p.stat().st_mtime)
     if not path.is_file():
-        pytest.skip(f"{path.relative_to(ROOT)} is not built: run `make package` first")
-    return path
+        unusable = f"{name} is not built: run `make package` first"
+    elif changed.stat().st_mtime > path.stat().st_mtime:
+        unusable = f"{name} is older than {changed.relative_to(ROOT)}: run `make package` again"
+    else:
+        return path
+    if os.environ.get(REQUIRED) == "1":
+        pytest.fail(unusable)
+    pytest.skip(unusable)
 
 
 def user_env(home: Path, **extra: str) -> dict[str, str]:
