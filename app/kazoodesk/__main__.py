@@ -213,11 +213,20 @@ def _without_display() -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
+    _give_streams_a_target()
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command == "serve":
         return serve(args)
     return gui(args, parser)
+
+
+def _give_streams_a_target() -> None:
+    """A windowed Windows build starts with no stdout/stderr (None): what the app prints
+    there then goes nowhere instead of failing (the log file has it all)."""
+    for name in ("stdout", "stderr"):
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(os.devnull, "w"))  # noqa: SIM115 - for the whole run
 
 
 if __name__ == "__main__":

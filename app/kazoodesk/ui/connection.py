@@ -26,7 +26,6 @@ CONNECTION_MODULES = (
     "kazoodesk.kazoo",
     "kazoodesk.schema.registry",
     # what httpx's transport would import on the first request, ~20 ms (anyio's backend)
-    "sniffio",
     "anyio.lowlevel",
     "anyio._backends._asyncio",
 )
