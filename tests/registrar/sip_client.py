@@ -16,6 +16,7 @@ from sip_samples import REALM, SECRET
 from kazoodesk.simulator.registrar.changes import RegistrarEvent, RegistrarSettings
 from kazoodesk.simulator.registrar.credentials import DeviceCredentials
 from kazoodesk.simulator.registrar.digest import build_authorization, parse_challenge
+from kazoodesk.simulator.registrar.front import FrontView
 from kazoodesk.simulator.registrar.headers import SipParseError, Via
 from kazoodesk.simulator.registrar.message import (
     SipMessage,
@@ -58,6 +59,14 @@ def device(user: str, password: str | None = None, **fields: object) -> DeviceCr
 
 
 @dataclass
+class FrontSwitch:
+    on: bool = False
+
+
+FRONT = FrontSwitch()
+
+
+@dataclass
 class Directory:
     """The simulator's store as the registrar sees it."""
 
@@ -80,6 +89,9 @@ class Directory:
 
     def lookup_ip(self, ip: str) -> DeviceCredentials | None:
         return self.by_ip.get(ip)
+
+    def front_view(self) -> FrontView:
+        return FrontView(frozenset(self.realms), frozenset(self.by_ip))
 
 
 @dataclass
@@ -115,7 +127,10 @@ async def running_registrar(
     policy: RegistrarPolicy | None = None,
     settings: RegistrarSettings | None = None,
     nonces: NonceSigner | None = None,
+    front: bool | None = None,
 ) -> AsyncIterator[Running]:
+    """A registrar on free loopback ports; with `front` (default: `FRONT.on`, which the
+    tests that run both ways set) its SIP front process reads the UDP socket."""
     directory = Directory()
     for dev in devices:
         directory.add(dev)
@@ -135,7 +150,8 @@ async def running_registrar(
         on_change,
         settings,
     )
-    await registrar.start("127.0.0.1", 0)
+    with_front = FRONT.on if front is None else front
+    await registrar.start("127.0.0.1", 0, front=directory.front_view if with_front else None)
     try:
         yield Running(registrar, directory, events, changed)
     finally:

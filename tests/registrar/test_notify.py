@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from sip_client import Phone, SipClient, device, run, running_registrar
 from sip_samples import REALM
 
@@ -14,6 +15,8 @@ from kazoodesk.simulator.registrar.digest import build_challenge, parse_credenti
 from kazoodesk.simulator.registrar.message import SipMessage
 from kazoodesk.simulator.registrar.notify import NotifyResult
 from kazoodesk.simulator.registrar.transactions import ClientTimers
+
+pytestmark = pytest.mark.usefixtures("sip_front")  # alone, and with the SIP front process
 
 FAST = RegistrarSettings(client_timers=ClientTimers(t1_s=0.05, t2_s=0.2, timer_f_s=0.6))
 

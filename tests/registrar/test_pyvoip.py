@@ -18,6 +18,8 @@ import pytest
 
 from helpers import Api, Server, own_server_fixture, sip_address, sip_register
 
+pytestmark = pytest.mark.usefixtures("sip_front")  # alone, and with the SIP front process
+
 VoIP = pytest.importorskip("pyVoIP.VoIP")
 
 server = own_server_fixture("pyvoip-store")

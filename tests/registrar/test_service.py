@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from sip_client import Phone, SipClient, device, run, running_registrar
 from sip_samples import REALM, SECRET
 
@@ -16,6 +17,8 @@ from kazoodesk.simulator.registrar.message import build_request, new_branch
 from kazoodesk.simulator.registrar.nonces import NonceSigner
 from kazoodesk.simulator.registrar.ratelimit import RateLimitPolicy
 from kazoodesk.simulator.registrar.register import RegistrarPolicy
+
+pytestmark = pytest.mark.usefixtures("sip_front")  # alone, and with the SIP front process
 
 MULTI = RegistrarPolicy(single_binding=False)
 
@@ -186,6 +189,8 @@ def test_wrong_password_gets_403_with_the_setting() -> None:
     run(story())
 
 
+# the test's clock is in this process: the front process issues nonces by the real one
+@pytest.mark.parametrize("sip_front", [False], indirect=True, ids=["one-process"])
 def test_stale_nonce_with_the_right_password_gets_stale_true_then_registers() -> None:
     async def story() -> None:
         now = [1_000_000.0]

@@ -17,9 +17,12 @@ from kazoodesk.simulator.registrar.notify import NotifyResult
 SIPP = shutil.which("sipp")
 SCENARIOS = Path(__file__).parent / "sipp"
 
-pytestmark = pytest.mark.skipif(
-    SIPP is None, reason="sipp is not installed (apt-get install -y sip-tester)"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        SIPP is None, reason="sipp is not installed (apt-get install -y sip-tester)"
+    ),
+    pytest.mark.usefixtures("sip_front"),  # alone, and with the SIP front process
+]
 
 
 def free_udp_port() -> int:

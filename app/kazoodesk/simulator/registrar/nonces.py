@@ -49,6 +49,11 @@ class NonceSigner:
         self._clock = clock
         self._counter = itertools.count(int.from_bytes(os.urandom(6), "big"))
 
+    @property
+    def key(self) -> bytes:
+        """The MAC key: a `NonceSigner(key)` elsewhere signs and checks the same nonces."""
+        return self._key
+
     def _mac(self, payload: bytes, realm: str) -> bytes:
         data = payload + realm.encode("utf-8", "surrogateescape")
         return hashlib.blake2b(data, key=self._key, digest_size=_MAC_BYTES).digest()

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
 
 from kazoodesk.simulator.registrar.auth import AuthDecision, Authenticator
 from kazoodesk.simulator.registrar.bindings import Binding, BindingTable, contact_header
@@ -45,7 +47,10 @@ from kazoodesk.simulator.registrar.register import (
     register_request,
 )
 from kazoodesk.simulator.registrar.transactions import ClientTransactions, ServerTransactions
-from kazoodesk.simulator.registrar.transport import Addr, Link, Listeners, preview
+from kazoodesk.simulator.registrar.transport import Addr, Link, Listeners, UdpEndpoint, preview
+
+if TYPE_CHECKING:
+    from kazoodesk.simulator.registrar.front import FrontProcess, ViewSource
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +60,30 @@ OUT_OF_ORDER = "Out of order request"
 
 ChangeCallback = Callable[[RegistrarEvent], None]
 NotifyTarget = Binding | tuple[str, str]
+
+
+def unparsable_answer(exc: SipParseError, addr: Addr) -> bytes | None:
+    """The answer to a message that does not parse: an error response when it is a request
+    far enough to answer (not an ACK), else None (dropped)."""
+    bad = exc.message
+    if bad is not None and bad.is_request and bad.method != "ACK":
+        return build_response(bad, exc.status, exc.reason, source=addr)
+    return None
+
+
+def stateless_answer(msg: SipMessage, addr: Addr) -> bytes | None:
+    """The answer to a request that needs nothing of the registrar's state: 405 for a method
+    we do not handle, 420 for any Require (we support no extension, RFC 3261 §8.2.2.3), 200
+    to OPTIONS; None for a REGISTER."""
+    method = msg.method
+    if method not in ("REGISTER", "OPTIONS"):
+        return build_response(msg, 405, source=addr, headers=[("Allow", ALLOW)])
+    required = msg.get("require")
+    if required:
+        return build_response(msg, 420, source=addr, headers=[("Unsupported", required[:256])])
+    if method == "OPTIONS":
+        return build_response(msg, 200, source=addr, headers=[("Allow", ALLOW), ("Accept", "*/*")])
+    return None
 
 
 class Registrar:
@@ -84,7 +113,9 @@ class Registrar:
         )
         self.client_transactions = ClientTransactions(s.client_timers)
         self.trimmer = MemoryTrimmer()  # RSS back down after the table grew or shrank a lot
+        self._nonces = nonces
         self._listeners: Listeners | None = None
+        self._front: FrontProcess | None = None
         self._sweeper: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._date: tuple[int, str] = (0, "")
@@ -92,20 +123,55 @@ class Registrar:
     # -- lifetime ------------------------------------------------------------------------
 
     async def start(
-        self, host: str = "127.0.0.1", udp_port: int = 5060, tcp_port: int | None = None
+        self,
+        host: str = "127.0.0.1",
+        udp_port: int = 5060,
+        tcp_port: int | None = None,
+        front: ViewSource | None = None,
     ) -> None:
         """Listen on UDP and TCP (port 0 = any free one; TCP tries the UDP port number
-        first) and start the expiry sweep."""
+        first) and start the expiry sweep. With `front` (POSIX only), a second process
+        reads the UDP socket and answers the challenges (kazoodesk.simulator.registrar.front)."""
         listeners = Listeners(self.handle, self.settings.limits)
         await listeners.start(host, udp_port, tcp_port)
         self._listeners = listeners
+        if front is not None and listeners.udp is not None:
+            self._front = self._start_front(listeners.udp, front)
         self._sweeper = asyncio.get_running_loop().create_task(self._sweep_forever())
+
+    def _start_front(self, endpoint: UdpEndpoint, view: ViewSource) -> FrontProcess | None:
+        from kazoodesk.simulator.registrar.front import FrontConfig, FrontProcess, ViewTooLarge
+
+        if not hasattr(socket, "SOCK_SEQPACKET") or not hasattr(socket, "AF_UNIX"):
+            log.warning("no SIP front process on this system: one process reads SIP")
+            return None
+        config = FrontConfig(
+            nonce_key=self._nonces.key.hex(),
+            policy=asdict(self.policy),
+            auth=asdict(self.settings.auth),
+            timer_j_s=self.settings.timer_j_s,
+        )
+        front = FrontProcess(endpoint, view)
+        try:
+            front.start(config)
+        except (OSError, ViewTooLarge) as exc:
+            log.warning("no SIP front process (%s): one process reads SIP", exc)
+            return None
+        return front
+
+    @property
+    def front_pid(self) -> int | None:
+        """The SIP front process's id while it runs."""
+        return self._front.pid if self._front is not None else None
 
     async def stop(self) -> None:
         if self._sweeper is not None:
             self._sweeper.cancel()
             await asyncio.gather(self._sweeper, return_exceptions=True)
             self._sweeper = None
+        if self._front is not None:
+            await self._front.stop()
+            self._front = None
         self.client_transactions.close()
         for task in list(self._tasks):
             task.cancel()
@@ -138,9 +204,9 @@ class Registrar:
         try:
             msg = parse_message(data, self.settings.limits)
         except SipParseError as exc:
-            bad = exc.message
-            if bad is not None and bad.is_request and bad.method != "ACK":
-                link.send(build_response(bad, exc.status, exc.reason, source=addr), addr)
+            answer = unparsable_answer(exc, addr)
+            if answer is not None:
+                link.send(answer, addr)
             else:
                 log.debug("dropped from %s (%s): %s", addr, exc.reason, preview(data))
             return
@@ -160,15 +226,7 @@ class Registrar:
             link.send(response, addr)
 
     def _dispatch(self, msg: SipMessage, addr: Addr, link: Link) -> bytes | None:
-        method = msg.method
-        if method not in ("REGISTER", "OPTIONS"):
-            return self._respond(msg, addr, 405, headers=[("Allow", ALLOW)])
-        required = msg.get("require")
-        if required:  # we support no extension (RFC 3261 §8.2.2.3)
-            return self._respond(msg, addr, 420, headers=[("Unsupported", required[:256])])
-        if method == "OPTIONS":
-            return self._respond(msg, addr, 200, headers=[("Allow", ALLOW), ("Accept", "*/*")])
-        return self._register(msg, addr, link)
+        return stateless_answer(msg, addr) or self._register(msg, addr, link)
 
     def _respond(
         self,

@@ -118,6 +118,28 @@ class UdpEndpoint:
             raise
         self._sock, self._loop = sock, loop
 
+    def adopt(self, sock: socket.socket) -> None:
+        """Read and answer on a socket opened elsewhere (the SIP front process's, inherited
+        from the registrar's process). Selector loops only."""
+        loop = asyncio.get_running_loop()
+        sock.setblocking(False)
+        self._address = _peer(sock.getsockname())
+        loop.add_reader(sock.fileno(), self._read_ready)
+        self._sock, self._loop = sock, loop
+
+    def fileno(self) -> int:
+        assert self._sock is not None, "the endpoint is not open"
+        return self._sock.fileno()
+
+    def pause_reading(self) -> None:
+        """Leave the socket's datagrams to another reader (answers still go out here)."""
+        if self._sock is not None and self._loop is not None:
+            self._loop.remove_reader(self._sock.fileno())
+
+    def resume_reading(self) -> None:
+        if self._sock is not None and self._loop is not None:
+            self._loop.add_reader(self._sock.fileno(), self._read_ready)
+
     # -- receiving -----------------------------------------------------------------------
 
     def _read_ready(self) -> None:
