@@ -65,6 +65,12 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="SIP registrar port, UDP and TCP (default 5060, any free one with --port 0)",
     )
+    serve.add_argument(
+        "--sip-front",
+        action="store_true",
+        help="a second process answers the SIP challenges: about 1.5x the registrations/s"
+        " on a second core (POSIX)",
+    )
     serve.add_argument("--data", type=Path, default=None, help="directory of the SQLite database")
     serve.add_argument("--demo", action="store_true", help="load the demo data into an empty store")
     serve.add_argument(
@@ -126,6 +132,7 @@ def serve(args: argparse.Namespace) -> int:
         port=args.port,
         ws_port=args.ws_port,
         sip_port=args.sip_port,
+        sip_front=args.sip_front,
         demo=args.demo,
         reset=args.reset,
         phones=args.demo and not args.no_phones,

@@ -51,6 +51,8 @@ class ServeOptions:
     ws_port: int | None = None
     # the SIP registrar's UDP (and TCP) port: None is 5060, or any free one when `port` is 0
     sip_port: int | None = None
+    # a second process answering the SIP challenges (`serve --sip-front`; POSIX)
+    sip_front: bool = False
     # live demo phones registering with the registrar (`serve --demo` turns them on)
     phones: bool = False
     phone_timings: PhoneTimings | None = None
@@ -133,9 +135,10 @@ class SimulatorRunner:
         if sip_port is None:
             sip_port = 0 if options.port == 0 else SIP_PORT
         secret = sim.store.setting("sip_nonce_secret", lambda: secrets.token_hex(32))
-        registrar = build_registrar(sim, bytes.fromhex(secret))
+        registrar, directory = build_registrar(sim, bytes.fromhex(secret))
+        front = directory.front_view if options.sip_front else None
         try:
-            await registrar.start(options.host, sip_port)
+            await registrar.start(options.host, sip_port, front=front)
         except OSError as exc:
             await registrar.stop()
             await self.stop()

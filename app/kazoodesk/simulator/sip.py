@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from kazoodesk.simulator.devices import credentials_key
 from kazoodesk.simulator.registrar.changes import RegistrarEvent
 from kazoodesk.simulator.registrar.credentials import DeviceCredentials
+from kazoodesk.simulator.registrar.front import FrontView
 from kazoodesk.simulator.registrar.nonces import NonceSigner
 from kazoodesk.simulator.registrar.notify import NotifyOutcome
 from kazoodesk.simulator.registrar.register import RegistrarPolicy
@@ -47,6 +48,7 @@ class DeviceDirectory:
         self._realms: dict[str, tuple[tuple[str, ...], bool]] = {}
         self._ips: dict[str, DeviceCredentials | None] = {}
         self._generation = 0
+        self._front: tuple[int, FrontView] = (-1, FrontView())
         sim.store.on_commit(self._forget)
 
     def _forget(self, touched: list[tuple[str, str]]) -> None:
@@ -112,6 +114,23 @@ class DeviceDirectory:
         device = self._find(realm, username)
         self._keep(self._users, key, device, generation)
         return device
+
+    def front_view(self) -> FrontView:
+        """What the SIP front process must know: every realm of an account or of a device
+        of its own, and the addresses of IP-authenticated devices. Read again after a commit."""
+        if self._front[0] != self._generation:
+            generation = self._generation
+            rows = self._sim.store.reader.conn.execute(
+                "SELECT v.view, v.key FROM views v"
+                " JOIN docs d ON d.account_id = v.account_id AND d.id = v.doc_id"
+                " WHERE v.view IN ('account_realm', 'sip_realm', 'sip_ip') AND d.deleted = 0"
+            )
+            realms: set[str] = set()
+            ips: set[str] = set()
+            for view, key in rows:
+                (ips if view == "sip_ip" else realms).add(key)
+            self._front = (generation, FrontView(frozenset(realms), frozenset(ips)))
+        return self._front[1]
 
     def realm_known(self, realm: str) -> bool:
         accounts, own = self._realm(realm)
@@ -216,7 +235,7 @@ def event_payload(event: RegistrarEvent) -> dict[str, Any]:
     return payload
 
 
-def build_registrar(sim: Simulator, secret: bytes) -> Registrar:
+def build_registrar(sim: Simulator, secret: bytes) -> tuple[Registrar, DeviceDirectory]:
     directory = DeviceDirectory(sim)
     directory.warm()
 
@@ -230,7 +249,7 @@ def build_registrar(sim: Simulator, secret: bytes) -> Registrar:
         if account_id is not None:
             sim.events.publish_registration(account_id, event.kind.value, event_payload(event))
 
-    return Registrar(
+    registrar = Registrar(
         RegistrarPolicy(),
         NonceSigner(secret),
         directory.lookup,
@@ -238,6 +257,7 @@ def build_registrar(sim: Simulator, secret: bytes) -> Registrar:
         directory.lookup_ip,
         on_change,
     )
+    return registrar, directory
 
 
 def send_notify(sim: Simulator, registrar: Registrar, notification: Notification) -> None:
