@@ -15,6 +15,7 @@ from kazoodesk.simulator import demo
 from kazoodesk.simulator.http.app import build_app
 from kazoodesk.simulator.http.websocket import BLACKHOLE_PORT, build_blackhole_app
 from kazoodesk.simulator.phones import DemoPhones, PhoneTimings, demo_phone_specs
+from kazoodesk.simulator.registrar.transport import new_event_loop
 from kazoodesk.simulator.service import DB_FILE, Simulator
 from kazoodesk.simulator.sip import build_registrar
 from kazoodesk.simulator.store import StoreError
@@ -23,17 +24,6 @@ SIP_PORT = 5060
 # How long a stop waits for in-flight HTTP requests (aiohttp's default is 60 s); open
 # websockets are closed by the blackhole app's own shutdown handler within a second.
 HTTP_SHUTDOWN_TIMEOUT_S = 5.0
-
-
-def new_event_loop() -> asyncio.AbstractEventLoop:
-    """uvloop's loop where it is installed (about 25 % more SIP requests per second than the
-    default loop), else asyncio's."""
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.new_event_loop()
-    loop: asyncio.AbstractEventLoop = uvloop.new_event_loop()
-    return loop
 
 
 class StartError(Exception):

@@ -45,7 +45,13 @@ from kazoodesk.simulator.registrar.ratelimit import FailureLimiter
 from kazoodesk.simulator.registrar.register import RegistrarPolicy, check_bounds, register_request
 from kazoodesk.simulator.registrar.service import stateless_answer, unparsable_answer
 from kazoodesk.simulator.registrar.transactions import ServerTransactions
-from kazoodesk.simulator.registrar.transport import Addr, Handler, Link, UdpEndpoint
+from kazoodesk.simulator.registrar.transport import (
+    Addr,
+    Handler,
+    Link,
+    UdpEndpoint,
+    new_event_loop,
+)
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +64,11 @@ MAX_DATAGRAM = 65535 + 64  # a SIP datagram and its address line
 # net.core.wmem_max (208 KB by default): the config or a view must fit well within
 MAX_VIEW_BYTES = 128 * 1024
 FORWARDED = b""  # in the front's transaction cache: this request went to the registrar
+# Challenges kept to answer retransmissions alike: ~10,000 is a second or more at the highest
+# rates (phones retransmit after 0.5 s, then 1, 2, 4 s), minutes at ordinary ones; bounded
+# in bytes too, as the process's memory counts with the registrar's.
+CACHED_ANSWERS = 12_000
+CACHED_BYTES = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -135,7 +146,9 @@ class Front:
         nonces = NonceSigner(bytes.fromhex(config.nonce_key))
         settings = AuthSettings(**config.auth)
         self._auth = Authenticator(nonces, _nobody, no_ip_devices, FailureLimiter(), settings)
-        self._transactions = ServerTransactions(config.timer_j_s, 40_000)
+        self._transactions = ServerTransactions(
+            config.timer_j_s, CACHED_ANSWERS, max_bytes=CACHED_BYTES
+        )
         self._forward = forward
         self.view = _read_view(config.view) if config.view else FrontView()
 
@@ -210,8 +223,6 @@ async def serve_front(udp_fd: int, channel_fd: int) -> None:
 
 
 def main() -> None:
-    from kazoodesk.simulator.runner import new_event_loop
-
     # Ctrl-C reaches the whole process group: the registrar stops, then closes the channel
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     udp_fd, channel_fd = int(sys.argv[1]), int(sys.argv[2])
