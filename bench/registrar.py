@@ -4,8 +4,13 @@ sipp's `register_load.xml` (one call = REGISTER -> 401 -> REGISTER with digest -
 distinct user per call from an injection file) is offered at rising rates to each registrar;
 a step is clean with 0 failed calls and < 0.5 % retransmissions. The ladder stops at the first
 unclean or saturated step; the result is the highest rate actually completed (calls/s over sipp's
-run time) in a clean step. Prints that rate for each, their ratio, and the simulator's RSS with
-its live binding count (from `GET /v2/accounts/{A}/registrations/count`).
+run time) in a clean step. Prints that rate for each, their ratio, the CPU each server and sipp
+spent per registration, and the simulator's RSS with its live binding count (from
+`GET /v2/accounts/{A}/registrations/count`).
+
+The simulator runs as `kazoodesk serve --sip-front` (its SIP front process answers the
+challenges on the second core, as Kamailio's config runs two UDP workers); `--one-process`
+measures the registrar alone.
 
     python bench/registrar.py [--users 100000] [--seconds 4] [--rates 1000,2000,...]
 
@@ -41,7 +46,9 @@ SHARED_SIPP = ROOT.parent / "shared" / "sipp"
 REALM = "sim.local"
 ACCOUNT = "SIP Bench Co"
 ADMIN_PASSWORD = "bench-password-1"
-DEFAULT_RATES = "1000,2000,3000,4000,5000,6000,7000,8000,10000,12000,14000,16000,18000,20000,24000"
+DEFAULT_RATES = ",".join(
+    str(r) for r in [*range(1000, 12001, 1000), 14000, 16000, 18000, 20000, 24000]
+)
 RETRANS_LIMIT_PCT = 0.5
 SETTLE_S = 3.0  # after the fill, before RSS is read
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -80,10 +87,16 @@ def free_udp_port() -> int:
 
 
 def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+    """Resident memory of process `pid` and its direct children (the SIP front process)."""
+    total = 0.0
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":", 1) for line in status.read_text().splitlines())
+        except (OSError, ValueError):
+            continue
+        if status.parent.name == str(pid) or fields.get("PPid", "").strip() == str(pid):
+            total += int(fields.get("VmRSS", "0 kB").split()[0]) / 1024
+    return total
 
 
 def start_kamailio(work: Path, port: int) -> subprocess.Popen[bytes] | str:
@@ -291,6 +304,12 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=100_000, help="devices seeded = sipp users")
     parser.add_argument("--seconds", type=float, default=4.0, help="length of each rate step")
     parser.add_argument("--rates", default=DEFAULT_RATES)
+    parser.add_argument(
+        "--one-process",
+        dest="front",
+        action="store_false",
+        help="without `serve --sip-front` (the registrar alone on one core)",
+    )
     parser.add_argument("--budget", type=float, default=60.0, help="seconds per ladder, about")
     args = parser.parse_args()
     if shutil.which("sipp") is None:
@@ -310,7 +329,7 @@ def main() -> None:
 
         server = subprocess.Popen(
             [sys.executable, "-m", "kazoodesk", "serve", "--port", "0", "--ws-port", "0",
-             "--sip-port", "0", "--data", str(data_dir)],
+             "--sip-port", "0", "--data", str(data_dir), *(["--sip-front"] * args.front)],
             stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )  # fmt: skip
         ours, our_cpu = 0, 0.0
