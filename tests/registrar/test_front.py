@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sip_client import Phone, SipClient, device, run, running_registrar
+from sip_client import Phone, Running, SipClient, device, run, running_registrar
 from sip_samples import REALM, SECRET, sipp_register
 
 from kazoodesk.simulator.registrar.front import Front, FrontConfig, FrontView
@@ -184,20 +184,33 @@ def test_a_realm_created_after_the_start_registers_at_once_and_then_the_front_ch
     run(story())
 
 
-def test_when_the_front_dies_the_registrar_reads_the_socket_again(
-    caplog: pytest.LogCaptureFixture,
+def kill(r: Running, pid: int) -> None:
+    os.kill(pid, signal.SIGKILL)
+
+
+def outgrow_the_channel(r: Running, pid: int) -> None:
+    r.directory.realms.update(f"realm-{i:06d}.example.com" for i in range(10_000))
+
+
+@pytest.mark.parametrize(
+    ("end", "logged"),
+    [(kill, "no SIP front process any more"), (outgrow_the_channel, "the SIP front's view is")],
+    ids=["killed", "view-too-large"],
+)
+def test_when_the_front_ends_the_registrar_reads_the_socket_again(
+    end: Callable[[Running, int], None], logged: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     async def story() -> None:
         async with running_registrar(device("alice"), front=True) as r:
             pid = r.registrar.front_pid
             assert pid is not None
-            os.kill(pid, signal.SIGKILL)
-            await wait_until(lambda: r.registrar.front_pid is None or not alive(pid))
+            end(r, pid)
+            await wait_until(lambda: not alive(pid))
             phone = Phone(await SipClient.udp(r.udp), "alice")
 
             assert (await phone.register()).status == 200
 
-            assert "no SIP front process any more" in caplog.text
+            assert logged in caplog.text
             phone.client.close()
 
     run(story())
@@ -231,22 +244,3 @@ def test_serve_with_sip_front_answers_sip_and_stops_the_front(tmp_path: Path) ->
     finally:
         runner.stop_thread()
     assert not alive(pid)
-
-
-def test_a_view_too_large_for_the_channel_leaves_the_registrar_alone(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    async def story() -> None:
-        async with running_registrar(device("alice"), front=True) as r:
-            pid = r.registrar.front_pid
-            assert pid is not None
-            r.directory.realms.update(f"realm-{i:06d}.example.com" for i in range(10_000))
-            await wait_until(lambda: not alive(pid))
-            phone = Phone(await SipClient.udp(r.udp), "alice")
-
-            assert (await phone.register()).status == 200
-
-            assert "the SIP front's view is" in caplog.text
-            phone.client.close()
-
-    run(story())
