@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import pytest
 from sip_client import Phone, Running, SipClient, device, run, running_registrar
 from sip_samples import REALM, SECRET, sipp_register
 
+from helpers import Api, Server, sip_register
 from kazoodesk.simulator.registrar.front import Front, FrontConfig, FrontView
 from kazoodesk.simulator.registrar.message import SipMessage, parse_message
 from kazoodesk.simulator.registrar.nonces import NonceSigner, NonceState
@@ -227,20 +227,23 @@ def test_stopping_the_registrar_ends_the_front_process() -> None:
     assert not alive(pid)
 
 
-def test_serve_with_sip_front_answers_sip_and_stops_the_front(tmp_path: Path) -> None:
+def test_serve_with_sip_front_registers_a_device_of_the_store(tmp_path: Path) -> None:
     runner = SimulatorRunner(ServeOptions(tmp_path, port=0, demo=True, sip_front=True))
-    ready = runner.start_in_thread()
+    server = Server(runner, runner.start_in_thread())
     try:
-        assert runner.sim is not None and runner.sim.registrar is not None
-        pid = runner.sim.registrar.front_pid
-        assert pid is not None and alive(pid)
-        port = int(ready["sip"].rsplit(":", 1)[1])
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-            s.bind(("127.0.0.1", 0))
-            s.settimeout(5)
-            options = sipp_register(port=s.getsockname()[1]).replace(b"REGISTER", b"OPTIONS")
-            s.sendto(options, ("127.0.0.1", port))
-            assert parse_message(s.recv(65535)).status == 200
+        registrar = runner.sim.registrar if runner.sim is not None else None
+        assert registrar is not None and registrar.front_pid is not None
+        pid = registrar.front_pid
+        with Api.logged_in(server) as api:
+            sip = {"username": "front-test", "password": "front-secret-1"}
+            api.ok("PUT", f"{api.account}/devices", {"name": "Front test", "sip": sip})
+
+            status = sip_register(server, "front-test", "front-secret-1", server.ready["realm"])
+
+            assert status == 200
+            count = api.ok("GET", f"{api.account}/registrations/count")
+            assert count["data"]["count"] == 1
+        assert len(registrar.server_transactions) == 1  # the challenge was the front's
     finally:
         runner.stop_thread()
     assert not alive(pid)
