@@ -298,8 +298,7 @@ class MainWindow(QMainWindow):
         import asyncio
 
         from kazoodesk.kazoo import KazooError
-        from kazoodesk.schema.registry import SchemaRegistry
-        from kazoodesk.ui.connection import WINDOW_MODULES, preload
+        from kazoodesk.ui.connection import CONNECTION_MODULES, WINDOW_MODULES, preload
 
         old, self.loader.session = self.session, session
         if old is not None:
@@ -309,15 +308,18 @@ class MainWindow(QMainWindow):
         session.reconnected.connect(lambda: spawn(self.reload()))
         self._show_connection("connected")
         try:
-            # the editor's and the actions' modules load on a worker meanwhile
+            # the schema registry's (jsonschema, ~60 ms), the editor's and the actions' modules
+            # load on a worker meanwhile, whichever way the session was made
             docs, accounts, _ = await asyncio.gather(
                 session.call(session.client.device_schemas),
                 session.call(session.client.account_tree),
-                preload(WINDOW_MODULES),
+                preload((*CONNECTION_MODULES, *WINDOW_MODULES)),
             )
         except KazooError as exc:
             self.placeholder.setText(f"Could not read the server's device schema: {exc}")
             return False
+        from kazoodesk.schema.registry import SchemaRegistry
+
         registry = SchemaRegistry.from_documents(docs)
         self._fill_accounts(accounts)
         self.loader.start_status_refresh()
