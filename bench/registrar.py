@@ -52,6 +52,7 @@ DEFAULT_RATES = ",".join(
 RETRANS_LIMIT_PCT = 0.5
 SETTLE_S = 3.0  # after the fill, before RSS is read
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
 
 def username(i: int) -> str:
@@ -86,17 +87,24 @@ def free_udp_port() -> int:
         return port
 
 
-def rss_mb(pid: int) -> float:
-    """Resident memory of process `pid` and its direct children (the SIP front process)."""
-    total = 0.0
-    for status in Path("/proc").glob("[0-9]*/status"):
+def family_stats(pid: int) -> list[list[str]]:
+    """The /proc stat fields (those after the command name) of process `pid` and of its direct
+    children: the SIP front process, Kamailio's workers."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            fields = dict(line.split(":", 1) for line in status.read_text().splitlines())
-        except (OSError, ValueError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
             continue
-        if status.parent.name == str(pid) or fields.get("PPid", "").strip() == str(pid):
-            total += int(fields.get("VmRSS", "0 kB").split()[0]) / 1024
-    return total
+        if stat.parent.name == str(pid) or fields[1] == str(pid):  # fields[1]: the parent id
+            found.append(fields)
+    return found
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of process `pid` and its direct children."""
+    pages = sum(int(fields[21]) for fields in family_stats(pid))  # rss
+    return pages * PAGE_SIZE / 2**20
 
 
 def start_kamailio(work: Path, port: int) -> subprocess.Popen[bytes] | str:
@@ -157,16 +165,9 @@ def wait_options(port: int, timeout: float) -> bool:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU of process `pid` and its direct children (Kamailio's workers)."""
-    total = 0.0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if stat.parent.name == str(pid) or fields[1] == str(pid):  # fields[1]: the parent id
-            total += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
-    return total
+    """User + system CPU of process `pid` and its direct children."""
+    ticks = sum(int(fields[11]) + int(fields[12]) for fields in family_stats(pid))  # utime, stime
+    return ticks / CLOCK_TICKS
 
 
 def run_sipp(
