@@ -90,7 +90,8 @@ async def open_demo(demo: DemoServer) -> Session:
         raise
     from kazoodesk.ui.session import Session
 
-    return Session(client, label=f"Demo · {ready['api'].split('//')[1].split('/')[0]}")
+    label = f"Demo · {ready['api'].split('//')[1].split('/')[0]}"
+    return Session(client, label=label, server_info=ready)
 
 
 async def open_remote(profile: Profile, secret: str) -> Session:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from enum import StrEnum
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, Signal
 
@@ -43,9 +43,13 @@ class Session(QObject):
         *,
         label: str = "",
         retry_delays: Sequence[float] = RETRY_DELAYS,
+        server_info: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__()
         self.client = client
+        # the demo server's READY information (api, sip, sip_tcp, sip_host...); empty for a
+        # remote Kazoo
+        self.server_info: dict[str, Any] = dict(server_info or {})
         self.label = label or client.base_url
         self.state = ConnectionState.CONNECTING
         self.last_error = ""
