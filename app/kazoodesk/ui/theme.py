@@ -65,6 +65,16 @@ TONES = {
     "error-edge": ("#e6a4a0", "#8c3a35"),
     "notice-fill": ("#fff4ce", "#4a3c0a"),
     "notice": ("#5c4400", "#ffe49a"),
+    # the activity chart: its line (3:1 against the base), the fill under it, the grid
+    "chart-line": ("#1f6fb2", "#6ea8fe"),
+    "chart-fill": ("#dcebf8", "#1f3550"),
+    "chart-grid": ("#cfd5dc", "#3d4148"),
+    # a device's registration timeline (3:1 against the base but the last): up, dropped,
+    # unregistered on purpose, not seen yet
+    "timeline-up": ("#2e8b4a", "#3fae62"),
+    "timeline-down": ("#c9413a", "#e0665f"),
+    "timeline-off": ("#7b828a", "#8b9098"),
+    "timeline-unknown": ("#c9cdd2", "#4a4e54"),
 }
 TEXT_TONES = ("error", "warning", "ok", "pending")
 
