@@ -66,6 +66,12 @@ def _parser() -> argparse.ArgumentParser:
         help="SIP registrar port, UDP and TCP (default 5060, any free one with --port 0)",
     )
     serve.add_argument(
+        "--no-registration-events",
+        action="store_true",
+        help="behave like a stock Kazoo 4.3, whose websocket has no registration events"
+        " (clients poll)",
+    )
+    serve.add_argument(
         "--sip-front",
         action="store_true",
         help="a second process answers the SIP challenges: about 1.5x the registrations/s"
@@ -132,6 +138,7 @@ def serve(args: argparse.Namespace) -> int:
         port=args.port,
         ws_port=args.ws_port,
         sip_port=args.sip_port,
+        registration_events=not args.no_registration_events,
         sip_front=args.sip_front,
         demo=args.demo,
         reset=args.reset,

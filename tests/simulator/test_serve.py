@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from helpers import READY_PREFIX, ready_info, serve_command, token_for, user_auth
+from kazoodesk.__main__ import _parser
 
 LOGIN_KEYS = {"account_id", "account_name", "realm", "username", "password", "api_key"}
 START_TIMEOUT = 30.0
@@ -203,6 +204,24 @@ def test_without_demo_only_the_master_account_exists(tmp_path: Path, started: li
     # a second fresh store gets its own random master login
     other = serve(started, tmp_path / "other").ready()["master"]
     assert other["password"] != master["password"] and other["api_key"] != master["api_key"]
+
+
+# ---- what the websocket offers ---------------------------------------------------------------
+
+
+def test_no_registration_events_lists_objects_only(tmp_path: Path, started: list[Serve]) -> None:
+    server = serve(started, tmp_path / "data", "--no-registration-events")
+    api = server.ready()["api"]
+    listing = httpx.get(f"{api}/websockets", timeout=10)
+    assert listing.status_code == 200, listing.text
+    assert list(listing.json()["data"]) == ["object"]
+    assert server.stop() == 0
+
+
+def test_serve_options_parse() -> None:
+    args = _parser().parse_args(["serve", "--no-registration-events"])
+    assert args.no_registration_events
+    assert not _parser().parse_args(["serve"]).no_registration_events
 
 
 # ---- signals -------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import re
 import socket
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -22,6 +22,7 @@ import pytest
 
 from helpers import ACME, DEMO, GLOBEX, Server, own_server_fixture, token_for
 from kazoodesk.simulator.http import websocket
+from kazoodesk.simulator.runner import ServeOptions, SimulatorRunner
 
 server = own_server_fixture("websocket-store")
 
@@ -489,6 +490,58 @@ def test_websockets_listing(server: Server) -> None:
         "registration.auth_failed",
         "registration.notify_result",
     ]
+
+
+# ---- a stock Kazoo 4.3: no registration module ----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def stock_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A demo server without registration events (`serve --no-registration-events`)."""
+    options = ServeOptions(
+        tmp_path_factory.mktemp("stock-43"), port=0, demo=True, registration_events=False
+    )
+    runner = SimulatorRunner(options)
+    try:
+        yield Server(runner, runner.start_in_thread())
+    finally:
+        runner.stop_thread()
+
+
+def test_without_registration_events_the_listing_has_objects_only(stock_server: Server) -> None:
+    reply = httpx.get(f"{stock_server.api}/websockets", timeout=10)
+    assert reply.status_code == 200, reply.text
+    data = reply.json()["data"]
+    assert list(data) == ["object"]
+    assert set(DEVICE_BINDINGS) <= set(data["object"])
+
+
+@in_loop
+async def test_without_registration_events_their_bindings_are_unavailable(
+    stock_server: Server,
+) -> None:
+    unavailable = ["no available subscriptions to requested binding"]
+    token = token_for(stock_server.api, stock_server.ready)
+    async with connect(stock_server) as bh:
+        # as for a module not loaded: nothing validates the keys, the account is checked
+        assert errors(await bh.subscribe(GLOBEX, "registration.success", token)) == [
+            "unauthorized account id"
+        ]
+        for binding in ("registration.success", "registration.*", "registration.foo.bar"):
+            assert errors(await bh.subscribe(DEMO, binding, token)) == unavailable, binding
+        assert success(await bh.subscribe(DEMO, "object.doc_edited.device", token)) == {
+            "subscribed": ["object.doc_edited.device"]
+        }
+        sim = stock_server.runner.sim
+        assert sim is not None
+        sim.events.publish_registration(DEMO, "registered", {"username": "u", "realm": "r"})
+        # the refused subscriptions bound nothing: this event, published first, would come first
+        async with rest(stock_server, token) as api:
+            devices = (await api.get(f"/accounts/{DEMO}/devices")).json()["data"]
+            path = f"/accounts/{DEMO}/devices/{devices[0]['id']}"
+            patched = await api.patch(path, json={"data": {"name": "Stock 4.3"}})
+        event = await bh.event()
+        assert (event["name"], event["data"]["rev"]) == ("doc_edited", patched.json()["revision"])
 
 
 # ---- a subscriber that stops reading -------------------------------------------------------------

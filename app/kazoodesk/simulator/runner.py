@@ -13,7 +13,11 @@ from aiohttp import web
 
 from kazoodesk.simulator import demo
 from kazoodesk.simulator.http.app import build_app
-from kazoodesk.simulator.http.websocket import BLACKHOLE_PORT, build_blackhole_app
+from kazoodesk.simulator.http.websocket import (
+    BLACKHOLE_PORT,
+    build_blackhole_app,
+    set_registration_events,
+)
 from kazoodesk.simulator.phones import DemoPhones, PhoneTimings, demo_phone_specs
 from kazoodesk.simulator.registrar.transport import new_event_loop
 from kazoodesk.simulator.service import DB_FILE, Simulator
@@ -41,6 +45,8 @@ class ServeOptions:
     ws_port: int | None = None
     # the SIP registrar's UDP (and TCP) port: None is 5060, or any free one when `port` is 0
     sip_port: int | None = None
+    # the websocket's `registration.*` bindings (not Kazoo); off, it is a stock 4.3's
+    registration_events: bool = True
     # a second process answering the SIP challenges (`serve --sip-front`; POSIX)
     sip_front: bool = False
     # live demo phones registering with the registrar (`serve --demo` turns them on)
@@ -99,6 +105,7 @@ class SimulatorRunner:
         """Open the store and start serving on the running loop; return the READY info."""
         options = self.options
         self.sim, credentials = open_simulator(options)
+        set_registration_events(self.sim, options.registration_events)
         port = await self._listen(build_app(self.sim), options.port)
         ws_port = options.ws_port
         if ws_port is None:
@@ -200,6 +207,7 @@ class SimulatorRunner:
             started.set()
             loop.run_until_complete(self._stop_event.wait())
             loop.run_until_complete(self.stop())
+            _cancel_leftovers(loop)
             loop.close()
 
         self._thread = threading.Thread(target=run, name="kazoo-simulator", daemon=True)
@@ -216,6 +224,16 @@ class SimulatorRunner:
         self._loop.call_soon_threadsafe(self._stop_event.set)
         self._thread.join(timeout)
         self._thread = None
+
+
+def _cancel_leftovers(loop: asyncio.AbstractEventLoop) -> None:
+    """Finish the tasks still pending on `loop` before it closes, as `asyncio.run` does: left
+    pending, their coroutines would be closed later by the GC, on whatever thread runs it."""
+    pending = asyncio.all_tasks(loop)
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
 
 
 def _url_host(host: str) -> str:

@@ -4,8 +4,9 @@ Plain RFC 6455, JSON in text frames, any path (§1). Each text frame runs blackh
 its order, and the first that fails sends the one error reply (§5, `sock_cb:recv/2`): rate
 (a token bucket per connection), authenticate (sticky: the first fully successful request
 fixes the connection's account), validate, authorize (subscribe only), command. Loaded
-modules: `object` (§2.2, §3.1) and, not in Kazoo, `registration` (events.py); the others
-answer "no available subscriptions to requested binding", as when a module is not loaded.
+modules: `object` (§2.2, §3.1) and, not in Kazoo, `registration` (events.py), unless turned
+off to behave as a stock 4.3 (`set_registration_events`); the others answer "no available
+subscriptions to requested binding", as when a module is not loaded.
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ IDLE_TIMEOUT_S = 3600.0  # closed with 1000 after this long without a frame from
 SEND_TIMEOUT_S = 5.0  # a socket not writable for this long is closed
 BUCKET_SIZE = 100
 BUCKET_FILL_PER_S = 10.0
+# the Simulator attribute saying whether the `registration` module is loaded (default: it is)
+_REGISTRATION_FLAG = "registration_events"
 
 
 class Refused(Exception):
@@ -61,9 +64,26 @@ class Crash(Exception):
     """Input that crashes blackhole's handler; cowboy then closes with 1011."""
 
 
+def set_registration_events(sim: Simulator, loaded: bool) -> None:
+    """Load the (not Kazoo) `registration` module or not. Kept on `sim`, which both the REST
+    listing and the sessions see."""
+    setattr(sim, _REGISTRATION_FLAG, loaded)
+
+
+def registration_events(sim: Simulator) -> bool:
+    return getattr(sim, _REGISTRATION_FLAG, True) is not False
+
+
+def modules(sim: Simulator) -> dict[str, list[str]]:
+    """The loaded modules and the bindings each offers."""
+    if registration_events(sim):
+        return AVAILABLE
+    return {family: bindings for family, bindings in AVAILABLE.items() if family != "registration"}
+
+
 async def available(call: Call, sim: Simulator) -> Reply:
     """`GET /v2/websockets`: the bindings on offer (no token needed, `cb_websockets`)."""
-    return Reply(AVAILABLE, revision=AUTO)
+    return Reply(modules(sim), revision=AUTO)
 
 
 def build_blackhole_app(sim: Simulator) -> web.Application:
@@ -105,6 +125,7 @@ class Session:
         self.bindings: list[tuple[str, str]] = []
         self.resp_data: dict[str, Any] = {}
         self.tokens = float(BUCKET_SIZE)
+        self.families = set(modules(sim))
         self.filled_at = time.monotonic()
         self._send_lock = asyncio.Lock()
 
@@ -116,6 +137,9 @@ class Session:
         finally:
             subscription.close()
             writer.cancel()
+            # done before the handler is: a loop closed right after a stop must not leave it
+            # pending (its coroutine would then be closed by the GC, on another thread)
+            await asyncio.gather(writer, return_exceptions=True)
 
     async def _read(self) -> None:
         while True:
@@ -149,7 +173,7 @@ class Session:
             auth_account_id = self.auth_account_id or self._authenticate(payload.get("auth_token"))
             data = self.resp_data  # every other action (ping too) gets the last data back
             if action in {"subscribe", "unsubscribe"}:
-                account_id, binding = _validate(payload.get("data"))
+                account_id, binding = _validate(payload.get("data"), self.families)
                 if action == "subscribe":
                     self._authorize(auth_account_id, account_id)
                     data = self._subscribe(account_id, binding)
@@ -200,6 +224,8 @@ class Session:
     def _pairs(self, account_id: str, binding: str) -> list[tuple[str, str]]:
         """The module's `bindings/2`: the subscription keys a client binding stands for."""
         family, *keys = binding.split(".")
+        if family not in self.families:
+            raise Refused("no available subscriptions to requested binding")
         if family == "object":
             action, doc_type = keys
             db = "*" if account_id == "*" else account_db(account_id)
@@ -212,10 +238,8 @@ class Session:
             account = self.sim.accounts.get(account_id) or {}
             realm = "*" if account_id == "*" else str(account.get("realm") or "")
             found = [f"registration.success.{encode_key(realm)}.*"]
-        elif family == "registration":
+        else:  # registration
             found = [f"registration.{keys[0]}.{account_id}.*"]
-        else:
-            raise Refused("no available subscriptions to requested binding")
         return [(binding, key) for key in found]
 
     # ---- events --------------------------------------------------------------------------------
@@ -276,8 +300,9 @@ def _request_id(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def _validate(data: Any) -> tuple[str, str]:
-    """`bh_events:validate/2` and the module's `validate/2`."""
+def _validate(data: Any, families: set[str]) -> tuple[str, str]:
+    """`bh_events:validate/2` and the module's `validate/2` (a module not loaded validates
+    nothing)."""
     if not isinstance(data, dict) or not data:
         raise Refused("missing required keys in data object")
     missing = [key for key in ("account_id", "binding") if key not in data]
@@ -287,6 +312,8 @@ def _validate(data: Any) -> tuple[str, str]:
     if not isinstance(account_id, str) or not isinstance(binding, str):
         raise Crash()
     family, *keys = binding.split(".")
+    if family not in families:
+        return account_id, binding
     if family == "object":
         _validate_object(keys)
     elif family == "registration" and (len(keys) != 1 or keys[0] not in {"*", *REGISTRATION_KEYS}):
