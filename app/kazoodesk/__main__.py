@@ -41,6 +41,21 @@ def _parser() -> argparse.ArgumentParser:
         "--data", type=Path, default=None, help="directory of the demo server's SQLite database"
     )
     parser.add_argument(
+        "--sip-host",
+        dest="demo_sip_host",
+        metavar="ADDR",
+        help="demo mode: the address the demo's SIP registrar listens on, e.g. 0.0.0.0 for"
+        " phones on the network (default: loopback; the API stays on loopback)",
+    )
+    parser.add_argument(
+        "--sip-port",
+        dest="demo_sip_port",
+        type=_port,
+        default=None,
+        metavar="PORT",
+        help="demo mode: the demo's SIP registrar port, UDP and TCP (default 0: any free port)",
+    )
+    parser.add_argument(
         "--smoke-test",
         type=Path,
         metavar="OUT.png",
@@ -64,6 +79,12 @@ def _parser() -> argparse.ArgumentParser:
         type=_port,
         default=None,
         help="SIP registrar port, UDP and TCP (default 5060, any free one with --port 0)",
+    )
+    serve.add_argument(
+        "--sip-host",
+        metavar="ADDR",
+        default=None,
+        help="address the SIP registrar listens on (default: --host's)",
     )
     serve.add_argument(
         "--no-registration-events",
@@ -115,6 +136,8 @@ async def _serve(options: ServeOptions) -> int:
     runner = SimulatorRunner(options)
     try:
         ready = await runner.start()
+        for warning in runner.warnings:
+            _warn(warning)
         # Everything loaded so far (schemas, validators, modules) lives as long as the process:
         # keep it out of the collector's full passes, which otherwise stall requests for ms.
         gc.collect()
@@ -138,6 +161,7 @@ def serve(args: argparse.Namespace) -> int:
         port=args.port,
         ws_port=args.ws_port,
         sip_port=args.sip_port,
+        sip_host=args.sip_host,
         registration_events=not args.no_registration_events,
         sip_front=args.sip_front,
         demo=args.demo,
@@ -153,10 +177,13 @@ def serve(args: argparse.Namespace) -> int:
 
 
 class EmbeddedDemo:
-    """The simulator on its own loop in a background thread, on free loopback ports."""
+    """The simulator on its own loop in a background thread, on free loopback ports; its SIP
+    registrar on `sip_host` (None: loopback) and `sip_port` (0: any free one) if given."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, sip_host: str | None = None, sip_port: int = 0) -> None:
         self.data_dir = data_dir
+        self.sip_host = sip_host
+        self.sip_port = sip_port
         # the window's cached list of the demo is filed under its store (the port changes)
         self.cache_name = str(data_dir.absolute())
         self.runner: SimulatorRunner | None = None
@@ -164,18 +191,40 @@ class EmbeddedDemo:
     def start(self) -> dict[str, Any]:
         from kazoodesk.simulator.runner import ServeOptions, SimulatorRunner
 
-        options = ServeOptions(data_dir=self.data_dir, port=0, demo=True, phones=True)
+        options = ServeOptions(
+            data_dir=self.data_dir,
+            port=0,
+            demo=True,
+            phones=True,
+            sip_host=self.sip_host,
+            sip_port=self.sip_port,
+        )
         self.runner = SimulatorRunner(options)
-        return self.runner.start_in_thread()
+        ready = self.runner.start_in_thread()
+        for warning in self.runner.warnings:
+            _warn(warning)
+        return ready
 
     def stop(self) -> None:
         if self.runner is not None:
             self.runner.stop_thread()
 
 
+def _warn(text: str) -> None:
+    """One line on stderr, and in the log when there is one (its stderr handler skips it)."""
+    if logging.getLogger().hasHandlers():
+        from kazoodesk.app_log import ON_STDERR
+
+        log.warning("%s", text, extra={ON_STDERR: True})
+    print(f"kazoodesk: warning: {text}", file=sys.stderr, flush=True)
+
+
 def gui(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.server is not None and args.smoke_test is not None:
         parser.error("--smoke-test runs in demo mode, without --server")
+    for flag, value in (("--sip-host", args.demo_sip_host), ("--sip-port", args.demo_sip_port)):
+        if args.server is not None and value is not None:
+            parser.error(f"{flag} is for the demo's SIP registrar, not with --server")
     if args.server is not None and args.api_key is None and not (args.account and args.user):
         parser.error("--server needs --account and --user, or --api-key")
     if args.smoke_test is not None and _without_display():
@@ -198,7 +247,7 @@ def gui(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         api_key=args.api_key,
         smoke_test=args.smoke_test,
     )
-    demo = EmbeddedDemo(dirs.demo)
+    demo = EmbeddedDemo(dirs.demo, args.demo_sip_host, args.demo_sip_port or 0)
     cache = ListCache(dirs.cache / "lists")
     status = run_gui(options, demo, ProfileStore(dirs.config), cache, dirs, crash)
     log.info("exit %s", status)
@@ -231,6 +280,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command == "serve":
+        if args.demo_sip_host is not None or args.demo_sip_port is not None:
+            parser.error("give --sip-host and --sip-port after `serve` to set its registrar")
         return serve(args)
     return gui(args, parser)
 

@@ -10,15 +10,25 @@ import subprocess
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
 
-from helpers import READY_PREFIX, ready_info, serve_command, token_for, user_auth
-from kazoodesk.__main__ import _parser
+from helpers import (
+    READY_PREFIX,
+    Server,
+    ready_info,
+    serve_command,
+    sip_register,
+    token_for,
+    user_auth,
+)
+from kazoodesk.__main__ import EmbeddedDemo, _parser, main
 
 LOGIN_KEYS = {"account_id", "account_name", "realm", "username", "password", "api_key"}
+LISTENERS = {"api", "websocket", "sip", "sip_tcp", "sip_host"}
+WARNING = "kazoodesk: warning: "
 START_TIMEOUT = 30.0
 DEMO_CO_DEVICES = 31
 
@@ -145,8 +155,9 @@ def assert_failed_cleanly(code: int, stdout: str, stderr: str, *needles: str) ->
 def test_ready_line_with_demo_and_every_login_works(tmp_path: Path, started: list[Serve]) -> None:
     server = serve(started, tmp_path / "data", "--demo")
     ready = server.ready()
-    assert set(ready) == {"api", "websocket", "sip", "sip_tcp", "master", *LOGIN_KEYS}
+    assert set(ready) == {*LISTENERS, "master", *LOGIN_KEYS}
     assert set(ready["master"]) == LOGIN_KEYS
+    assert ready["sip_host"] == "127.0.0.1" and ready["sip"].startswith("udp:127.0.0.1:")
     api = ready["api"]
     assert api.startswith("http://127.0.0.1:") and api.endswith("/v2")
     assert int(api.split(":")[2].split("/")[0]) > 0  # the port actually bound, not 0
@@ -178,12 +189,13 @@ def test_ready_line_with_demo_and_every_login_works(tmp_path: Path, started: lis
 
     assert server.stop() == 0
     assert len(server.lines) == 1, server.lines  # exactly one stdout line
+    assert WARNING not in server.stderr  # everything on loopback
 
 
 def test_without_demo_only_the_master_account_exists(tmp_path: Path, started: list[Serve]) -> None:
     server = serve(started, tmp_path / "data")
     ready = server.ready()
-    assert set(ready) == {"api", "websocket", "sip", "sip_tcp", "master", *LOGIN_KEYS}
+    assert set(ready) == {*LISTENERS, "master", *LOGIN_KEYS}
     master = ready["master"]
     assert set(master) == LOGIN_KEYS
     assert ready["account_id"] == master["account_id"]
@@ -206,7 +218,52 @@ def test_without_demo_only_the_master_account_exists(tmp_path: Path, started: li
     assert other["password"] != master["password"] and other["api_key"] != master["api_key"]
 
 
-# ---- what the websocket offers ---------------------------------------------------------------
+# ---- where the registrar listens, what the websocket offers -----------------------------------
+
+
+def sip_device(api: str, account_id: str, token: str) -> dict[str, Any]:
+    """A device of the account with SIP credentials (its full document)."""
+    for row in all_devices(api, account_id, token):
+        doc: dict[str, Any] = get(api, f"/accounts/{account_id}/devices/{row['id']}", token).json()
+        sip = doc["data"].get("sip", {})
+        if sip.get("username") and sip.get("password"):
+            return doc["data"]  # type: ignore[no-any-return]
+    raise AssertionError("no device with SIP credentials")
+
+
+def warnings_of(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith(WARNING)]
+
+
+def test_sip_host_on_every_address_is_reached_by_loopback_and_warned(
+    tmp_path: Path, started: list[Serve]
+) -> None:
+    server = serve(started, tmp_path / "data", "--demo", "--sip-host", "0.0.0.0")
+    ready = server.ready()
+    assert ready["sip_host"] == "0.0.0.0"
+    assert ready["api"].startswith("http://127.0.0.1:")  # the API stays where --host says
+    assert ready["sip"].startswith("udp:127.0.0.1:") and ready["sip_tcp"].startswith(
+        "tcp:127.0.0.1:"
+    )
+    api, account_id = ready["api"], ready["account_id"]
+    token = token_for(api, ready)
+    device = sip_device(api, account_id, token)
+    sip = device["sip"]
+    registering = Server(runner=cast(Any, None), ready=ready)  # sip_register reads `ready` only
+    assert sip_register(registering, sip["username"], sip["password"], ready["realm"]) == 200
+    status = get(api, f"/accounts/{account_id}/devices/status", token).json()["data"]
+    assert device["id"] in {row["device_id"] for row in status}
+    tcp_port = int(ready["sip_tcp"].rsplit(":", 1)[1])
+    socket.create_connection(("127.0.0.1", tcp_port), timeout=10).close()
+
+    assert server.stop() == 0
+    udp_port = ready["sip"].rsplit(":", 1)[1]
+    assert warnings_of(server.stderr) == [
+        f"{WARNING}the simulator's SIP registrar listens on 0.0.0.0:{udp_port} (UDP and TCP):"
+        " any host that can reach this machine can try to register; the demo's SIP passwords"
+        " are public"
+    ]
+    assert "Traceback" not in server.stderr, server.stderr
 
 
 def test_no_registration_events_lists_objects_only(tmp_path: Path, started: list[Serve]) -> None:
@@ -218,10 +275,53 @@ def test_no_registration_events_lists_objects_only(tmp_path: Path, started: list
     assert server.stop() == 0
 
 
+def test_the_demo_registrar_address_and_port_are_chosen(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # free a moment ago: the registrar takes it
+    demo = EmbeddedDemo(tmp_path / "demo", sip_host="0.0.0.0", sip_port=port)
+    try:
+        ready = demo.start()
+    finally:
+        demo.stop()
+    assert ready["api"].startswith("http://127.0.0.1:")
+    assert ready["websocket"].startswith("ws://127.0.0.1:")
+    assert (ready["sip_host"], ready["sip"]) == ("0.0.0.0", f"udp:127.0.0.1:{port}")
+    assert warnings_of(capsys.readouterr().err) == [
+        f"{WARNING}the simulator's SIP registrar listens on 0.0.0.0:{port} (UDP and TCP):"
+        " any host that can reach this machine can try to register; the demo's SIP passwords"
+        " are public"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["--server", "http://k:8000/v2", "--api-key", "k", "--sip-host", "0.0.0.0"], "--sip-host"),
+        (["--server", "http://k:8000/v2", "--api-key", "k", "--sip-port", "5060"], "--sip-port"),
+        (["--sip-host", "0.0.0.0", "serve"], "after `serve`"),
+        (["--sip-port", "5060", "serve"], "after `serve`"),
+        (["--sip-port", "70000"], "70000"),
+    ],
+)
+def test_misplaced_sip_options_are_usage_errors(
+    argv: list[str], needle: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 2
+    assert needle in capsys.readouterr().err
+
+
 def test_serve_options_parse() -> None:
-    args = _parser().parse_args(["serve", "--no-registration-events"])
-    assert args.no_registration_events
-    assert not _parser().parse_args(["serve"]).no_registration_events
+    args = _parser().parse_args(["serve", "--sip-host", "0.0.0.0", "--no-registration-events"])
+    assert (args.sip_host, args.no_registration_events) == ("0.0.0.0", True)
+    args = _parser().parse_args(["serve"])
+    assert (args.sip_host, args.no_registration_events) == (None, False)
+    args = _parser().parse_args(["--sip-host", "::", "--sip-port", "5062"])
+    assert (args.demo_sip_host, args.demo_sip_port, args.command) == ("::", 5062, None)
 
 
 # ---- signals -------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import secrets
 import threading
 from dataclasses import dataclass
@@ -45,6 +46,8 @@ class ServeOptions:
     ws_port: int | None = None
     # the SIP registrar's UDP (and TCP) port: None is 5060, or any free one when `port` is 0
     sip_port: int | None = None
+    # the SIP registrar's address: None is `host` (the API and websocket stay on `host`)
+    sip_host: str | None = None
     # the websocket's `registration.*` bindings (not Kazoo); off, it is a stock 4.3's
     registration_events: bool = True
     # a second process answering the SIP challenges (`serve --sip-front`; POSIX)
@@ -95,6 +98,8 @@ class SimulatorRunner:
         self.options = options
         self.sim: Simulator | None = None
         self.ready: dict[str, Any] = {}
+        # what the user should know about how it listens (one line each, for stderr)
+        self.warnings: list[str] = []
         self._runners: list[web.AppRunner] = []
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -114,16 +119,23 @@ class SimulatorRunner:
         sip_udp, sip_tcp = await self._start_registrar(self.sim)
         if options.phones:
             await self._start_phones(self.sim, sip_udp)
-        host = _url_host(options.host)
-        api = f"http://{host}:{port}/v2"
+        host, sip_host = _url_host(options.host), _url_host(self.sip_host)
         self.ready = {
-            "api": api,
+            "api": f"http://{host}:{port}/v2",
             "websocket": f"ws://{host}:{ws_port}",
-            "sip": f"udp:{host}:{sip_udp}",
-            "sip_tcp": f"tcp:{host}:{sip_tcp}",
+            "sip": f"udp:{sip_host}:{sip_udp}",
+            "sip_tcp": f"tcp:{sip_host}:{sip_tcp}",
+            "sip_host": self.sip_host,  # as given: a wildcard says who may reach it
             **credentials,
         }
+        if not _is_loopback(self.sip_host):
+            self.warnings.append(exposure_warning(self.sip_host, sip_udp))
         return self.ready
+
+    @property
+    def sip_host(self) -> str:
+        """The address the SIP registrar listens on."""
+        return self.options.host if self.options.sip_host is None else self.options.sip_host
 
     async def _start_registrar(self, sim: Simulator) -> tuple[int, int]:
         """Start the SIP registrar on this loop; return its UDP and TCP ports."""
@@ -135,17 +147,19 @@ class SimulatorRunner:
         registrar, directory = build_registrar(sim, bytes.fromhex(secret))
         front = directory.front_view if options.sip_front else None
         try:
-            await registrar.start(options.host, sip_port, front=front)
+            await registrar.start(self.sip_host, sip_port, front=front)
         except OSError as exc:
             await registrar.stop()
             await self.stop()
             reason = exc.strerror or exc
-            raise StartError(f"cannot listen on {options.host}:{sip_port} (SIP): {reason}") from exc
+            raise StartError(
+                f"cannot listen on {self.sip_host}:{sip_port} (SIP): {reason}"
+            ) from exc
         sim.registrar = registrar
         return registrar.udp_address[1], registrar.tcp_address[1]
 
     async def _start_phones(self, sim: Simulator, sip_port: int) -> None:
-        target = (_url_host(self.options.host).strip("[]"), sip_port)
+        target = (_url_host(self.sip_host).strip("[]"), sip_port)
         phones = DemoPhones(demo_phone_specs(sim), target, self.options.phone_timings)
         try:
             await phones.start()
@@ -237,6 +251,27 @@ def _cancel_leftovers(loop: asyncio.AbstractEventLoop) -> None:
 
 
 def _url_host(host: str) -> str:
+    """`host` as clients on this machine reach it: a wildcard address by loopback."""
     if host in {"0.0.0.0", ""}:
         return "127.0.0.1"
+    if host == "::":
+        return "[::1]"
     return f"[{host}]" if ":" in host else host
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # "" (every address) or a host name, which may be any interface's
+
+
+def exposure_warning(sip_host: str, port: int) -> str:
+    """The line to show when the SIP registrar listens beyond this machine."""
+    where = f"[{sip_host}]:{port}" if ":" in sip_host else f"{sip_host or '*'}:{port}"
+    return (
+        f"the simulator's SIP registrar listens on {where} (UDP and TCP): any host that can"
+        " reach this machine can try to register; the demo's SIP passwords are public"
+    )
