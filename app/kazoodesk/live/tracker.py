@@ -27,7 +27,9 @@ FLAP_THRESHOLD = 3  # more changes than this in the window: flapping
 EXPIRY_GRACE_S = 2.0  # a registration this long past its expiry is gone
 HISTORY_LIMIT = 200  # points kept per device
 ACTIVITY_SPAN_S = 24 * 3600.0
+ENDED_MEMORY_S = 300.0  # how long an ended binding is remembered against stale snapshots
 _TRANSPORT = re.compile(r";transport=([a-z]+)", re.I)
+_TRANSPORT_TLS = re.compile(r";transport=tls\b", re.I)
 _HOST_PORT = re.compile(r"sips?:(?:[^@;>]*@)?(\[[^\]]*\]|[^:;>?]+)(?::(\d{1,5}))?", re.I)
 
 Key = tuple[str, str]  # (SIP username, lower-cased; contact URI)
@@ -70,12 +72,13 @@ class Registration:
 
     @property
     def contact_address(self) -> str:
-        """ "host:port" of the contact URI (the port 5060 when it names none)."""
+        """`host:port` of the contact URI; without a port, 5061 for sips: and TLS, else 5060."""
         found = _HOST_PORT.search(self.contact)
         if found is None:
             return self.contact
         host, port = found.groups()
-        return f"{host}:{port or 5060}"
+        secure = self.contact.lower().startswith("sips:") or _TRANSPORT_TLS.search(self.contact)
+        return f"{host}:{port or (5061 if secure else 5060)}"
 
     def expires_in(self, now: float) -> int:
         return max(0, int(self.expires_at - now + 0.5))
@@ -139,6 +142,7 @@ class RegistrationTracker:
         self._last_contact: dict[str, str] = {}  # device id -> the contact it last came up from
         self._churn: dict[str, deque[float]] = {}  # device id -> times of drops, contact moves
         self.flapping: set[str] = set()
+        self._ended: dict[Key, float] = {}  # when a binding last ended (for snapshot races)
         self.activity: list[tuple[float, int]] = []  # (time, devices registered)
         self._changes = Changes()
 
@@ -156,7 +160,8 @@ class RegistrationTracker:
         return list(self._history.get(device_id, ()))
 
     def of_device(self, device_id: str) -> list[Registration]:
-        return [self.registrations[k] for k in self._by_device.get(device_id, ())]
+        keys = self._by_device.get(device_id, ())
+        return [self.registrations[k] for k in keys if k in self.registrations]
 
     def take_changes(self) -> Changes:
         changes, self._changes = self._changes, Changes()
@@ -219,17 +224,26 @@ class RegistrationTracker:
         registered_ids: Iterable[str] | None = None,
         *,
         initial: bool = False,
+        asked_at: float | None = None,
     ) -> None:
         """What `/registrations` lists now (and `/devices/status`, when read): new bindings
         are registered, newer ones refreshed, missing ones expired (past their expiry) or
-        unregistered. `initial` takes the snapshot as the starting state, logging nothing."""
+        unregistered. `initial` takes the snapshot as the starting state, logging nothing.
+
+        `asked_at` (the clock when the request went out) keeps what events said since then:
+        a binding an event registered or refreshed meanwhile is not ended for being missing,
+        and one an event ended meanwhile does not come back for being listed."""
         now = self.clock()
+        asked_at = now if asked_at is None else asked_at
+        self._ended = {k: t for k, t in self._ended.items() if t >= now - ENDED_MEMORY_S}
         seen: set[Key] = set()
         for row in rows:
             registration = _from_row(row, now)
             if not registration.username or not registration.contact:
                 continue
             seen.add(registration.key)
+            if self._ended.get(registration.key, -1.0) >= asked_at:
+                continue
             known = self.registrations.get(registration.key)
             if known is None:
                 self._up(registration, now, first=True, quiet=initial)
@@ -241,6 +255,8 @@ class RegistrationTracker:
                 self._up(registration, now, first=False, quiet=initial)
         for key in [k for k in self.registrations if k not in seen]:
             gone = self.registrations[key]
+            if gone.last_refresh >= asked_at:
+                continue
             kind = Kind.EXPIRED if gone.expires_at <= now + EXPIRY_GRACE_S else Kind.UNREGISTERED
             self._down(gone, kind, now, "")
         if registered_ids is not None:
@@ -248,9 +264,11 @@ class RegistrationTracker:
 
     def _set_server_status(self, registered: set[str]) -> None:
         before = {d for d, up in self._status.items() if up}
+        was = {d: self.is_registered(d) for d in before ^ registered}
         self._status = dict.fromkeys(registered, True)
-        for device_id in before ^ registered:
-            self._note_device(device_id)
+        for device_id, up in was.items():
+            if self.is_registered(device_id) != up:
+                self._note_device(device_id)
 
     # ---- the clock -----------------------------------------------------------------------
 
@@ -280,6 +298,9 @@ class RegistrationTracker:
             new = replace(new, registered_since=known.registered_since)
             new.device_id = new.device_id or known.device_id
             new.owner_id = new.owner_id or known.owner_id
+            if known.device_id and known.device_id != new.device_id:
+                self._release(known, Kind.UNREGISTERED, now)  # the username moved devices
+                known = None
         kind = Kind.REGISTERED if known is None and first else Kind.REFRESHED
         self.registrations[key] = new
         self._changes.updated.add(key)
@@ -328,19 +349,9 @@ class RegistrationTracker:
             return
         self._changes.removed.add(key)
         self._changes.updated.discard(key)
+        self._ended[key] = now
         device_id = known.device_id or gone.device_id
-        if device_id:
-            keys = self._by_device.get(device_id)
-            if keys is not None:
-                keys.discard(key)
-                if not keys:
-                    del self._by_device[device_id]
-                    self._note_device(device_id)
-                    self._add_history(
-                        device_id,
-                        HistoryPoint(now, False, known.contact, known.user_agent, kind.value),
-                    )
-                    self._churned(device_id, now)
+        self._release(known, kind, now)
         self._log(
             kind,
             now,
@@ -351,6 +362,22 @@ class RegistrationTracker:
             source=known.source,
             detail=reason,
         )
+
+    def _release(self, known: Registration, kind: Kind, now: float) -> None:
+        """`known` no longer counts for its device: the device goes down with its last."""
+        device_id = known.device_id
+        keys = self._by_device.get(device_id) if device_id else None
+        if device_id is None or keys is None:
+            return
+        keys.discard(known.key)
+        if keys:
+            return
+        del self._by_device[device_id]
+        self._note_device(device_id)
+        self._add_history(
+            device_id, HistoryPoint(now, False, known.contact, known.user_agent, kind.value)
+        )
+        self._churned(device_id, now)
 
     def _log(
         self,
@@ -411,7 +438,10 @@ class RegistrationTracker:
 
 
 def _text(value: Any) -> str:
-    return value if isinstance(value, str) else "" if value is None else str(value)
+    """A field as text; Kazoo's "undefined" (an unknown address) as nothing."""
+    if value is None or value == "undefined":
+        return ""
+    return value if isinstance(value, str) else str(value)
 
 
 def _bare(contact: str) -> str:
