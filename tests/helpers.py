@@ -122,18 +122,19 @@ class Server:
         return str(self.ready["api"])
 
 
-def start_server(data_dir: Path, demo: bool = True) -> Server:
-    """A simulator on `data_dir` on a free port (stop it with `server.runner.stop_thread()`)."""
-    runner = SimulatorRunner(ServeOptions(data_dir=data_dir, port=0, demo=demo))
+def start_server(data_dir: Path, demo: bool = True, **options: Any) -> Server:
+    """A simulator on `data_dir` on a free port (stop it with `server.runner.stop_thread()`);
+    `options`: more `ServeOptions`."""
+    runner = SimulatorRunner(ServeOptions(data_dir=data_dir, port=0, demo=demo, **options))
     return Server(runner, runner.start_in_thread())
 
 
 @contextmanager
 def own_server(
-    tmp_path_factory: pytest.TempPathFactory, store: str, *, demo: bool = True
+    tmp_path_factory: pytest.TempPathFactory, store: str, *, demo: bool = True, **options: Any
 ) -> Iterator[Server]:
     """A simulator on a new store in a temp dir named after `store`; stopped on exit."""
-    server = start_server(tmp_path_factory.mktemp(store), demo=demo)
+    server = start_server(tmp_path_factory.mktemp(store), demo=demo, **options)
     try:
         yield server
     finally:

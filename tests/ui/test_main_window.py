@@ -20,6 +20,7 @@ from kazoodesk.ui import device_actions
 from kazoodesk.ui.devices.device_records import Column
 from kazoodesk.ui.dialogs.device_dialogs import NotifyDialog, QuickcallDialog
 from kazoodesk.ui.main_window import MainWindow
+from kazoodesk.ui.registrations.outcomes import ActionOutcomes
 from kazoodesk.ui.session import ConnectionState
 from kazoodesk.ui.tasks import spawn
 
@@ -237,14 +238,20 @@ def test_sync_notify_and_quickcall_report_each_device(
 
     run_async(device_actions.sync(window, ids, True))
     assert window.statusBar().currentMessage() == "Reboot: 2 of 2 done"
+    outcome = open_dialog(qtbot, ActionOutcomes)
+    assert [outcome.cell(row, 1) for row in range(2)] == ["sync request sent"] * 2
+    outcome.close()
 
     job = spawn(device_actions.notify(window, ids[:1]))
     dialog = open_dialog(qtbot, NotifyDialog)
     dialog.event_box.setCurrentText("resync")
     dialog._ok()
     qtbot.waitUntil(job.done)
-    assert window.statusBar().currentMessage().startswith(f"{first}: ")
-    assert "failed" not in window.statusBar().currentMessage()
+    assert window.statusBar().currentMessage() == "NOTIFY resync: 1 of 1 done"
+    outcome = open_dialog(qtbot, ActionOutcomes)
+    assert outcome.cell(0, 0) == first
+    assert outcome.cell(0, 1) == "NOTIFY sent"
+    outcome.close()
 
     job = spawn(device_actions.quickcall(window, ids[:1]))
     dialog = open_dialog(qtbot, QuickcallDialog)

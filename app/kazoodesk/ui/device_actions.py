@@ -53,6 +53,35 @@ async def _each(
     return done
 
 
+async def _each_reported(
+    window: MainWindow,
+    what: str,
+    ids: list[str],
+    act: Callable[[str], Awaitable[str]],
+    *,
+    phone_answers: bool,
+) -> list[str]:
+    """`_each` for the actions on phones (sync, NOTIFY, flush): every device's outcome in an
+    outcome window and the event log, with the phone's own answer where the server tells."""
+    session, live = window.session, window.live
+    if session is None or live is None or not ids:
+        return []
+    dialog = live.show_outcomes(what, [(i, _name(window, i)) for i in ids])
+    done = []
+    for device_id in ids:
+        try:
+            result = await act(device_id)
+        except (KazooError, ValueError) as exc:
+            dialog.request_done(device_id, False, f"failed — {exc}", False)
+            live.note(device_id, f"{what}: failed — {exc}")
+            continue
+        done.append(device_id)
+        dialog.request_done(device_id, True, result, phone_answers)
+        live.note(device_id, f"{what}: {result}")
+    window.statusBar().showMessage(f"{what}: {len(done)} of {len(ids)} done", 15_000)
+    return done
+
+
 async def new(window: MainWindow, device_type: str) -> None:
     """Ask what the type needs, then open the prepared device in the editor; Save creates it."""
     editor = window.editor
@@ -123,7 +152,7 @@ async def sync(window: MainWindow, ids: list[str], reboot: bool) -> None:
     async def send(device_id: str) -> str:
         return await session.call(session.client.sync_device, device_id, reboot)
 
-    await _each(window, "Reboot" if reboot else "Sync", ids, send)
+    await _each_reported(window, "Reboot" if reboot else "Sync", ids, send, phone_answers=True)
 
 
 async def notify(window: MainWindow, ids: list[str]) -> None:
@@ -142,7 +171,25 @@ async def notify(window: MainWindow, ids: list[str]) -> None:
             session.client.notify_device, device_id, event, body, content_type
         )
 
-    await _each(window, "NOTIFY", ids, send)
+    await _each_reported(window, f"NOTIFY {event}", ids, send, phone_answers=True)
+
+
+async def flush(window: MainWindow, ids: list[str]) -> None:
+    """End the devices' registrations on the server (`DELETE /registrations/{username}`);
+    the phones register again at their next refresh."""
+    session = window.session
+    if session is None:
+        return
+
+    async def drop(device_id: str) -> str:
+        row = window.devices.model.device_row(device_id) or {}
+        username = row.get("username")
+        if not isinstance(username, str) or not username:
+            raise ValueError("it has no SIP username to flush")
+        await session.call(session.client.flush_registration, username)
+        return f"registration of {username} flushed"
+
+    await _each_reported(window, "Flush", ids, drop, phone_answers=False)
 
 
 async def quickcall(window: MainWindow, ids: list[str]) -> None:

@@ -18,15 +18,18 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QSizePolicy,
+    QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
 from kazoodesk.kazoo import Document, KazooError, KazooUnavailable
+from kazoodesk.live.tracker import HistoryPoint, Registration
 from kazoodesk.schema.registry import SchemaRegistry
 from kazoodesk.ui.dialogs.awaitable import ask_unsaved, run_dialog
 from kazoodesk.ui.dialogs.conflict import ConflictDialog, Resolution
 from kazoodesk.ui.editor.form import DeviceForm
+from kazoodesk.ui.registrations.device_side import DeviceRegistrationSide
 from kazoodesk.ui.session import Session
 from kazoodesk.ui.tasks import spawn
 from kazoodesk.ui.theme import tone
@@ -72,11 +75,21 @@ class DeviceEditor(QWidget):
         header.addWidget(self.title, 1)
         header.addWidget(self.revert_button)
         header.addWidget(self.save_button)
+        self.server_notice = self._build_server_notice()
+        self.side = DeviceRegistrationSide(self)
+        self.body = QSplitter(self)
+        self.body.setObjectName("editor.body")
+        self.body.addWidget(self.form)
+        self.body.addWidget(self.side)
+        self.body.setStretchFactor(0, 3)
+        self.body.setStretchFactor(1, 1)
+        self.body.setCollapsible(0, False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(header)
+        layout.addWidget(self.server_notice)
         layout.addWidget(self.message)
-        layout.addWidget(self.form, 1)
+        layout.addWidget(self.body, 1)
         self.empty_hint = QLabel(
             "Open a device from the list (Enter or double click), or add one with New.", self
         )
@@ -85,6 +98,22 @@ class DeviceEditor(QWidget):
         self.empty_hint.setWordWrap(True)
         layout.addWidget(self.empty_hint, 1)
         self._show_state()
+
+    def _build_server_notice(self) -> QWidget:
+        """The bar that says the open device changed (or went) on the server."""
+        notice = QWidget(self)
+        notice.setObjectName("editor.server_changed")
+        self.server_notice_text = QLabel(notice)
+        self.server_notice_text.setWordWrap(True)
+        self.reload_button = QPushButton("Reload", notice)
+        self.reload_button.setObjectName("editor.reload")
+        self.reload_button.clicked.connect(lambda: spawn(self._reload_from_server()))
+        row = QHBoxLayout(notice)
+        row.setContentsMargins(6, 3, 6, 3)
+        row.addWidget(self.server_notice_text, 1)
+        row.addWidget(self.reload_button)
+        notice.hide()
+        return notice
 
     # ---- what is open ---------------------------------------------------------------------
 
@@ -130,6 +159,52 @@ class DeviceEditor(QWidget):
     def clear(self) -> None:
         self._show({}, None, None)
         self.title.setText("No device selected")
+
+    # ---- what the server says meanwhile -------------------------------------------------------
+
+    def server_changed(self, stored: Document | None) -> None:
+        """The open device changed on the server (`stored`, its new version) or was deleted
+        (None). Unedited, it is shown anew; with edits, a bar says so and offers a reload
+        (saving would meet the conflict dialog)."""
+        if stored is not None and stored.revision == self.revision:
+            return  # our own save coming back
+        if stored is not None and not self.is_dirty():
+            self._show(stored.data, stored.revision, self.device_id)
+            self._say("Updated: this device was changed on the server.")
+            return
+        if stored is None:
+            text = "This device was deleted on the server. Saving would create it again."
+        else:
+            text = (
+                "This device was changed on the server since you opened it. Reload to see"
+                " the new version (your edits are dropped), or save to choose what to keep."
+            )
+        self.server_notice_text.setText(text)
+        self.reload_button.setVisible(stored is not None)
+        fill, ink = tone("notice-fill", self.palette()), tone("notice", self.palette())
+        self.server_notice.setStyleSheet(f"background: {fill}; color: {ink};")
+        self.server_notice.show()
+
+    async def _reload_from_server(self) -> None:
+        if self.device_id is None:
+            return
+        try:
+            current = await self.session.call(self.session.client.get_device, self.device_id)
+        except KazooError as exc:
+            self._say(f"Could not reload the device: {exc}", error=True)
+            return
+        self._show(current.data, current.revision, self.device_id)
+        self._say("Reloaded the server's version.")
+
+    def show_registration(
+        self,
+        registrations: list[Registration],
+        history: list[HistoryPoint],
+        registered: bool,
+        flapping: bool,
+    ) -> None:
+        """The open device's live registration state, in the side panel."""
+        self.side.show_state(registrations, history, registered, flapping)
 
     async def confirm_leave(self, what: str) -> bool:
         """True when nothing unsaved is lost by `what` (saved or discarded on the user's word)."""
@@ -204,6 +279,9 @@ class DeviceEditor(QWidget):
     # ---- display -------------------------------------------------------------------------
 
     def _show(self, document: dict[str, Any], revision: str | None, device_id: str | None) -> None:
+        if device_id != self.device_id:
+            self.side.clear()
+        self.server_notice.hide()
         self.device_id, self.revision = device_id, revision
         self._base = copy.deepcopy(document)
         self.form.load(document)
@@ -219,7 +297,8 @@ class DeviceEditor(QWidget):
         dirty = self.is_dirty()
         self.save_button.setEnabled(dirty)
         self.revert_button.setEnabled(self.form.is_dirty())
-        self.form.setVisible(self.has_document())
+        self.body.setVisible(self.has_document())
+        self.side.setVisible(self.device_id is not None)
         self.empty_hint.setVisible(not self.has_document())
 
     def _say(self, text: str, error: bool = False) -> None:

@@ -19,7 +19,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QLabel
 
 from kazoodesk.list_cache import CachedList, CacheKeys, ListCache
@@ -40,7 +40,6 @@ PAGE_SIZE = 500  # rows per listing request
 FEED_BUDGET_S = 0.020
 FIRST_SLICE = 100
 MIN_SLICE = 25
-STATUS_REFRESH_MS = 15_000
 
 
 class DeviceListLoader(QObject):
@@ -75,18 +74,12 @@ class DeviceListLoader(QObject):
         self._loading: asyncio.Task[None] | None = None
         self._slice = FIRST_SLICE
         devices.ownerFilterChanged.connect(lambda uid: spawn(self.filter_by_owner(uid)))
-        self._status_timer = QTimer(self)
-        self._status_timer.setInterval(STATUS_REFRESH_MS)
-        self._status_timer.timeout.connect(lambda: spawn(self.refresh_status()))
 
     def set_cache_keys(self, keys: CacheKeys | None) -> None:
         """Where the session's full listings are kept for the next start (None: not kept)."""
         self._cache_keys = keys
         auth = self.session.client.auth if self.session is not None else None
         self._login_account = auth.account_id if auth is not None else None
-
-    def start_status_refresh(self) -> None:
-        self._status_timer.start()
 
     # ---- the live list -----------------------------------------------------------------------
 

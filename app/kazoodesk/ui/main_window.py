@@ -18,6 +18,7 @@ from PySide6.QtCore import QByteArray, QEvent, QPoint, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
+    QDockWidget,
     QLabel,
     QMainWindow,
     QMenu,
@@ -39,6 +40,7 @@ from kazoodesk.ui.theme import tone
 if TYPE_CHECKING:
     from kazoodesk.ui.connection import DemoServer
     from kazoodesk.ui.device_editor import DeviceEditor
+    from kazoodesk.ui.registrations.live import LiveRegistrations
     from kazoodesk.ui.session import Session
 
 # the tone of each ConnectionState value (kazoodesk.ui.session, imported once a session exists)
@@ -69,6 +71,9 @@ class MainWindow(QMainWindow):
         self.dirs = dirs or AppDirs.default()
         self._connection_state = "offline"
         self.editor: DeviceEditor | None = None
+        # the registration panel, event log and their feed: made with the first session
+        self.live: LiveRegistrations | None = None
+        self.docks: dict[str, QDockWidget] = {}
         self._pending_editor: Callable[[], None] | None = None
         self._closing = False
         self.devices = DeviceListView("devices", self)
@@ -104,6 +109,9 @@ class MainWindow(QMainWindow):
         self.accounts.activated.connect(self._account_chosen)
         self.connection_label = QLabel(self)
         self.connection_label.setObjectName("connection.state")
+        self.registrations_label = QLabel(self)
+        self.registrations_label.setObjectName("registrations.state")
+        self.statusBar().addPermanentWidget(self.registrations_label)
         self.statusBar().addPermanentWidget(self.connection_label)
         self._build_actions()
         self._show_connection("offline", "not connected")
@@ -165,6 +173,15 @@ class MainWindow(QMainWindow):
         self.quickcall_action = self._action(
             "Quickcall…", lambda: spawn(_actions().quickcall(self, sel()))
         )
+        self.flush_action = self._action(
+            "Flush registration", lambda: spawn(_actions().flush(self, sel()))
+        )
+        self.watch_action = self._action("Watch", lambda: self._toggle_watch(sel()))
+        self.watch_action.setToolTip("Notify me when the selected devices go offline")
+        self.connect_phone_action = self._action(
+            "Connect a phone…", lambda: spawn(self.connect_phone())
+        )
+        self.connect_phone_action.setEnabled(False)
         self.refresh_action = self._action(
             "Refresh", lambda: spawn(self.reload()), QKeySequence.StandardKey.Refresh
         )
@@ -182,7 +199,9 @@ class MainWindow(QMainWindow):
             self.sync_action,
             self.reboot_action,
             self.notify_action,
+            self.flush_action,
             self.quickcall_action,
+            self.watch_action,
         ]
         self.toolbar = toolbar = self.addToolBar("Devices")
         toolbar.setObjectName("toolbar.devices")
@@ -195,17 +214,20 @@ class MainWindow(QMainWindow):
         if isinstance(new_button, QToolButton):
             new_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         for action in self._selection_actions:
-            toolbar.addAction(action)
+            if action is not self.watch_action:
+                toolbar.addAction(action)
         toolbar.addSeparator()
         toolbar.addAction(self.refresh_action)
         menu = self.menuBar()
         server_menu = menu.addMenu("&Server")
         server_menu.addActions([self.connect_action, self.demo_action])
+        server_menu.addAction(self.connect_phone_action)
         server_menu.addSeparator()
         server_menu.addAction(quit_action)
         device_menu = menu.addMenu("&Devices")
         device_menu.addMenu(self.new_menu)
         device_menu.addActions([*self._selection_actions, self.refresh_action])
+        self.view_menu = menu.addMenu("&View")
         help_menu = menu.addMenu("&Help")
         about = help_menu.addAction("About KazooDesk")
         about.setObjectName("action.about")
@@ -224,6 +246,8 @@ class MainWindow(QMainWindow):
         for action in (self.edit_action, self.duplicate_action, self.quickcall_action):
             action.setEnabled(single)
         self.new_action.setEnabled(connected and self.editor is not None)
+        watched = self.live is not None and bool(ids) and all(i in self.live.watched for i in ids)
+        self.watch_action.setText("Unwatch" if watched else "Watch")
 
     def _context_menu(self, ids: list[str], position: QPoint) -> None:
         menu = QMenu(self)
@@ -322,7 +346,7 @@ class MainWindow(QMainWindow):
 
         registry = SchemaRegistry.from_documents(docs)
         self._fill_accounts(accounts)
-        self.loader.start_status_refresh()
+        self.connect_phone_action.setEnabled("sip" in session.server_info)
         # The list first: building the editor's form takes the UI thread for over 100 ms, so
         # it is built once the first page of devices is shown (or the load has ended).
         self._pending_editor = lambda: self._set_editor(_new_editor(session, registry, self))
@@ -330,6 +354,7 @@ class MainWindow(QMainWindow):
             await self.reload()
         finally:
             self._build_pending_editor()
+        await self._live().start(session)
         return True
 
     def _build_pending_editor(self) -> None:
@@ -371,6 +396,8 @@ class MainWindow(QMainWindow):
         if self.editor is not None:
             self.editor.clear()
         await self.reload()
+        if self.live is not None:
+            await self.live.start(session)
         return True
 
     # ---- the list: loaded by the DeviceListLoader -------------------------------------------
@@ -410,6 +437,64 @@ class MainWindow(QMainWindow):
 
     async def wait_cache_saved(self) -> None:
         await self.loader.wait_cache_saved()
+
+    # ---- live registrations ------------------------------------------------------------------
+
+    def _live(self) -> LiveRegistrations:
+        """The registration panel, event log and their feed, made once (docks included)."""
+        if self.live is None:
+            from kazoodesk.ui.registrations.live import LiveRegistrations
+
+            self.live = live = LiveRegistrations(self)
+            live.sourceChanged.connect(self._show_registration_source)
+            self.loader.loaded.connect(lambda _count: live.push_status())
+            self._add_dock(
+                "registrations", "Registrations", live.panel, Qt.DockWidgetArea.BottomDockWidgetArea
+            )
+            self._add_dock(
+                "event_log", "Event log", live.log, Qt.DockWidgetArea.BottomDockWidgetArea
+            )
+            self.tabifyDockWidget(self.docks["registrations"], self.docks["event_log"])
+            self.docks["registrations"].raise_()
+            # made after the window's state was restored: placed now, shown unless hidden
+            # when the app last closed (a dock added to a shown window starts hidden)
+            hidden = _string_list(QSettings().value("main/hidden_docks", []))
+            for name, dock in self.docks.items():
+                self.restoreDockWidget(dock)
+                dock.setVisible(name not in hidden)
+            live.panel.restore_state()
+        return self.live
+
+    def _add_dock(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> None:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock.{name}")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        self.docks[name] = dock
+        self.view_menu.addAction(dock.toggleViewAction())
+
+    def _show_registration_source(self, source: str, detail: str) -> None:
+        tone_name = {"live": "ok", "polling": "pending"}.get(source, "error")
+        self.registrations_label.setText(f"Registrations: {source}")
+        self.registrations_label.setToolTip(detail)
+        colour = tone(tone_name, self.palette())
+        self.registrations_label.setStyleSheet(f"color: {colour}; padding: 0 6px;")
+
+    def _toggle_watch(self, ids: list[str]) -> None:
+        if self.live is not None and ids:
+            self.live.toggle_watch(ids)
+            self._selection_changed(ids)
+
+    async def connect_phone(self) -> None:
+        """How to point a real phone at the demo's registrar (demo mode)."""
+        from kazoodesk.ui.dialogs.connect_phone import connect_phone, phone_devices
+
+        session = self.session
+        if session is None:
+            return
+        devices = phone_devices(self.devices.model.rows())
+        chosen = self.devices.selected_ids()
+        await connect_phone(self, session, devices, chosen[0] if chosen else None)
 
     # ---- the editor ------------------------------------------------------------------------
 
@@ -483,6 +568,8 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         if self._closing or self.editor is None or not self.editor.is_dirty():
             self._save_geometry()
+            if self.live is not None:
+                self.live.close_feed()
             event.accept()
             self.closed.emit()
             return
@@ -502,6 +589,10 @@ class MainWindow(QMainWindow):
         settings.setValue("main/splitter", self.splitter.saveState())
         settings.setValue("main/state", self.saveState(WINDOW_STATE_VERSION))
         self.devices.save_state()
+        if self.live is not None:
+            self.live.panel.save_state()
+            hidden = [name for name, dock in self.docks.items() if dock.isHidden()]
+            settings.setValue("main/hidden_docks", hidden)
 
     def _restore_geometry(self) -> None:
         settings = QSettings()
@@ -515,6 +606,12 @@ class MainWindow(QMainWindow):
         state = settings.value("main/state")
         if isinstance(state, QByteArray):
             self.restoreState(state, WINDOW_STATE_VERSION)
+
+
+def _string_list(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
 def _actions() -> Any:

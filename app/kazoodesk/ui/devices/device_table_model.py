@@ -55,6 +55,7 @@ from kazoodesk.ui.devices.device_types import (
     type_label,
     why_not_registrable,
 )
+from kazoodesk.ui.theme import tone
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 _WARM_DELAY_MS = 300
@@ -79,6 +80,10 @@ HOTDESK_ROLE = Qt.ItemDataRole.UserRole + 3  # shown because the filtered owner 
 
 NO_OWNER_TEXT = "Unassigned"
 HOTDESK_SUFFIX = " (hotdesk)"
+FLAPPING_TIP = (
+    "Flapping: it dropped its registration or came back from a new contact more than"
+    " a few times in the last 10 minutes (see the registration panel and the event log)"
+)
 
 
 class DeviceTableModel(QAbstractTableModel):
@@ -104,6 +109,7 @@ class DeviceTableModel(QAbstractTableModel):
         self._warm.setInterval(_WARM_DELAY_MS)
         self._warm.timeout.connect(self._warm_haystacks)
         self._registered: set[str] | None = None
+        self._flapping: set[str] = set()  # devices that dropped or moved often of late
         self._owners = OwnerIndex()
         self._filter = DeviceFilter()
         self._sort_column = Column.NAME
@@ -257,6 +263,17 @@ class DeviceTableModel(QAbstractTableModel):
         if device is not None and device.set_status(self._registered):
             self._after_status_change([device])
 
+    def set_flapping(self, ids: Iterable[str]) -> None:
+        """The devices flagged as flapping (kazoodesk.live.tracker): marked in the status."""
+        flapping = set(ids)
+        changed = flapping ^ self._flapping
+        self._flapping = flapping
+        by_id = self._by_id
+        self._rows_changed([by_id[i] for i in changed if i in by_id], Column.STATUS)
+
+    def is_flapping(self, device_id: str) -> bool:
+        return device_id in self._flapping
+
     # ---- filters -------------------------------------------------------------------------------
 
     def set_search(self, text: str) -> None:
@@ -319,6 +336,11 @@ class DeviceTableModel(QAbstractTableModel):
         device = self._by_id.get(device_id)
         return device.as_row() if device else None
 
+    def device_name(self, device_id: str) -> str:
+        """The device's name ("" for one not in the list)."""
+        device = self._by_id.get(device_id)
+        return device.name if device else ""
+
     def rows(self) -> list[dict[str, Any]]:
         """Every device's listing row (copies), shown or not, in the current sort order."""
         return [d.as_row() for d in self._order]
@@ -353,7 +375,8 @@ class DeviceTableModel(QAbstractTableModel):
 
     def _display(self, device: DeviceRecord, column: int) -> str:
         if column == Column.STATUS:
-            return STATUS_LABELS[device.status]
+            label = STATUS_LABELS[device.status]
+            return f"{label} · flapping" if device.device_id in self._flapping else label
         if column == Column.NAME:
             return device.name
         if column == Column.TYPE:
@@ -378,6 +401,8 @@ class DeviceTableModel(QAbstractTableModel):
         return None
 
     def _tooltip(self, device: DeviceRecord, column: int) -> str | None:
+        if column == Column.STATUS and device.device_id in self._flapping:
+            return FLAPPING_TIP
         if column == Column.STATUS:
             return {
                 Status.NOT_REGISTRABLE: why_not_registrable(device.device_type, device.username),
@@ -401,6 +426,8 @@ class DeviceTableModel(QAbstractTableModel):
         return None
 
     def _foreground(self, device: DeviceRecord, column: int) -> QColor | None:
+        if column == Column.STATUS and device.device_id in self._flapping:
+            return QColor(tone("warning", QGuiApplication.palette()))
         if not device.enabled or (column == Column.OWNER and not device.owner_id):
             return QGuiApplication.palette().color(
                 QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text
