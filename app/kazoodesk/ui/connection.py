@@ -35,6 +35,9 @@ WINDOW_MODULES = (
     "kazoodesk.ui.session",
     "kazoodesk.ui.device_editor",
     "kazoodesk.ui.device_actions",
+    "kazoodesk.ui.registrations.live",
+    # the event websocket's client (aiohttp's, ~80 ms)
+    "kazoodesk.live.feed",
 )
 
 

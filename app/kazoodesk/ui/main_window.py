@@ -176,6 +176,8 @@ class MainWindow(QMainWindow):
         self.flush_action = self._action(
             "Flush registration", lambda: spawn(_actions().flush(self, sel()))
         )
+        self.events_action = self._action("Show events", lambda: self._show_events(sel()))
+        self.events_action.setToolTip("The selected device's registration events, in the log")
         self.watch_action = self._action("Watch", lambda: self._toggle_watch(sel()))
         self.watch_action.setToolTip("Notify me when the selected devices go offline")
         self.connect_phone_action = self._action(
@@ -202,6 +204,7 @@ class MainWindow(QMainWindow):
             self.flush_action,
             self.quickcall_action,
             self.watch_action,
+            self.events_action,
         ]
         self.toolbar = toolbar = self.addToolBar("Devices")
         toolbar.setObjectName("toolbar.devices")
@@ -214,7 +217,7 @@ class MainWindow(QMainWindow):
         if isinstance(new_button, QToolButton):
             new_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         for action in self._selection_actions:
-            if action is not self.watch_action:
+            if action not in (self.watch_action, self.events_action):
                 toolbar.addAction(action)
         toolbar.addSeparator()
         toolbar.addAction(self.refresh_action)
@@ -243,7 +246,12 @@ class MainWindow(QMainWindow):
         for action in self._selection_actions:
             action.setEnabled(connected and bool(ids))
         single = connected and len(ids) == 1
-        for action in (self.edit_action, self.duplicate_action, self.quickcall_action):
+        for action in (
+            self.edit_action,
+            self.duplicate_action,
+            self.quickcall_action,
+            self.events_action,
+        ):
             action.setEnabled(single)
         self.new_action.setEnabled(connected and self.editor is not None)
         watched = self.live is not None and bool(ids) and all(i in self.live.watched for i in ids)
@@ -346,7 +354,9 @@ class MainWindow(QMainWindow):
 
         registry = SchemaRegistry.from_documents(docs)
         self._fill_accounts(accounts)
-        self.connect_phone_action.setEnabled("sip" in session.server_info)
+        demo_registrar = "sip" in session.server_info  # a remote Kazoo's SIP is not ours
+        self.connect_phone_action.setEnabled(demo_registrar)
+        self.connect_phone_action.setVisible(demo_registrar)
         # The list first: building the editor's form takes the UI thread for over 100 ms, so
         # it is built once the first page of devices is shown (or the load has ended).
         self._pending_editor = lambda: self._set_editor(_new_editor(session, registry, self))
@@ -458,11 +468,16 @@ class MainWindow(QMainWindow):
             self.docks["registrations"].raise_()
             # made after the window's state was restored: placed now, shown unless hidden
             # when the app last closed (a dock added to a shown window starts hidden)
-            hidden = _string_list(QSettings().value("main/hidden_docks", []))
+            settings = QSettings()
+            hidden = _string_list(settings.value("main/hidden_docks", []))
             for name, dock in self.docks.items():
                 self.restoreDockWidget(dock)
                 dock.setVisible(name not in hidden)
+            if not settings.contains("main/hidden_docks"):  # never saved: the list keeps most
+                dock = self.docks["registrations"]
+                self.resizeDocks([dock], [max(240, self.height() // 3)], Qt.Orientation.Vertical)
             live.panel.restore_state()
+            live.panel.add_tool(self.connect_phone_action)
         return self.live
 
     def _add_dock(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> None:
@@ -479,6 +494,10 @@ class MainWindow(QMainWindow):
         self.registrations_label.setToolTip(detail)
         colour = tone(tone_name, self.palette())
         self.registrations_label.setStyleSheet(f"color: {colour}; padding: 0 6px;")
+
+    def _show_events(self, ids: list[str]) -> None:
+        if self.live is not None and ids:
+            self.live.show_events(ids[0])
 
     def _toggle_watch(self, ids: list[str]) -> None:
         if self.live is not None and ids:

@@ -345,6 +345,8 @@ def test_the_editor_side_panel_shows_the_device_history(
     qtbot.waitUntil(lambda: "Registered" in side.now_label.text(), timeout=WAIT_MS)
     qtbot.waitUntil(lambda: side.history.table.model().rowCount() == 3, timeout=WAIT_MS)
     assert f"127.0.0.1:{phone.port + 1}" in side.now_label.text()
+    window.resize(1400, 900)
+    qtbot.wait(50)
     screenshot(editor, "editor-registration-side")
 
 
@@ -420,3 +422,50 @@ def run_export(qtbot: Any, window: MainWindow, path: Path) -> Path:
     written = task.result()
     assert written == path
     return path
+
+
+def test_show_events_filters_the_log_to_the_device(
+    qtbot: Any, window: MainWindow, api: Api
+) -> None:
+    live = wait_feed(qtbot, window)
+    phones = [Phone(window_server(window), api, f"Live Events {n}") for n in range(2)]
+    for phone in phones:
+        phone.register()
+    qtbot.waitUntil(lambda: all(p.username in rows_of(window) for p in phones), timeout=WAIT_MS)
+    window.devices.select_ids([phones[1].device_id])
+    window.events_action.trigger()
+    model = live.log.model
+    assert model.rowCount() == 1
+    assert model.entry_at(0).device_id == phones[1].device_id
+    assert window.docks["event_log"].isVisible()
+    live.log.set_device_filter(None)
+    assert model.rowCount() >= 2
+
+
+def test_the_polling_interval_is_set_in_the_panel_and_kept(
+    qtbot: Any, polling_window: tuple[MainWindow, Server]
+) -> None:
+    window, _polled = polling_window
+    live = wait_feed(qtbot, window, live=False)
+    spin = live.panel.poll_interval
+    assert spin.isVisible() and spin.value() == 1
+    spin.setValue(7)
+    assert live.feed is not None and live.feed.poll_interval == 7
+    assert float(QSettings().value("registrations/poll_interval")) == 7
+
+
+def test_connect_a_phone_opens_for_the_selected_device(
+    qtbot: Any, window: MainWindow, api: Api
+) -> None:
+    from kazoodesk.ui.dialogs.connect_phone import ConnectPhoneDialog
+
+    wait_feed(qtbot, window)
+    phone = Phone(window_server(window), api, "Live Desk To Connect")
+    qtbot.waitUntil(lambda: window.devices.model.row_for_id(phone.device_id) >= 0, timeout=WAIT_MS)
+    window.devices.select_ids([phone.device_id])
+    assert window.connect_phone_action.isEnabled()
+    window.connect_phone_action.trigger()
+    dialog = open_dialog(qtbot, ConnectPhoneDialog)
+    assert dialog.device.currentData() == phone.device_id
+    qtbot.waitUntil(lambda: dialog.username.text() == phone.username, timeout=WAIT_MS)
+    dialog.close()

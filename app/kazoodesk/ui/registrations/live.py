@@ -19,7 +19,13 @@ from PySide6.QtCore import QObject, QSettings, QTimer, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
-from kazoodesk.live.tracker import Changes, Kind, LogEntry, RegistrationTracker
+from kazoodesk.live.tracker import (
+    FLAP_THRESHOLD,
+    Changes,
+    Kind,
+    LogEntry,
+    RegistrationTracker,
+)
 from kazoodesk.ui.registrations.event_log import EventLogPanel
 from kazoodesk.ui.registrations.outcomes import PHONE_KINDS, ActionOutcomes
 from kazoodesk.ui.registrations.panel import RegistrationPanel
@@ -52,11 +58,13 @@ class LiveRegistrations(QObject):
         self.log = EventLogPanel(self.device_name)
         self.feed: RegistrationFeed | None = None
         self._feed_task: asyncio.Task[None] | None = None
-        self.poll_interval = _seconds(QSettings().value("registrations/poll_interval"), 5.0)
+        self.poll_interval = _at_least_one(QSettings().value("registrations/poll_interval"), 5.0)
         self.watched: set[str] = set()
         self._watch_key = ""
         self._tray: QSystemTrayIcon | None = None
         self._outcomes: list[ActionOutcomes] = []
+        self.panel.poll_interval.setValue(int(self.poll_interval))
+        self.panel.pollIntervalChanged.connect(self.set_poll_interval)
         self.panel.actionRequested.connect(lambda name, ids: spawn(self.act(name, ids)))
         self.panel.deviceActivated.connect(self._open_device)
         self.panel.table.selectionModel().selectionChanged.connect(self._panel_selection)
@@ -75,7 +83,12 @@ class LiveRegistrations(QObject):
         from kazoodesk.live.feed import RegistrationFeed
 
         await self.stop()
-        self.tracker = RegistrationTracker(self.clock)
+        threshold = int(
+            _at_least_one(QSettings().value("registrations/flap_threshold"), FLAP_THRESHOLD)
+        )
+        self.tracker = RegistrationTracker(self.clock, flap_threshold=threshold)
+        # the chart's session starts now (the first count, within a second, takes this point)
+        self.tracker.activity.append((self.clock(), 0))
         self.model.tracker = self.tracker
         self.model.reset()
         self.log.model.clear()
@@ -238,6 +251,24 @@ class LiveRegistrations(QObject):
             await device_actions.flush(self.window, device_ids)
         elif name == "watch":
             self.toggle_watch(device_ids)
+        elif name == "events":
+            self.show_events(device_ids[0])
+
+    def show_events(self, device_id: str) -> None:
+        """The event log, showing one device's events."""
+        self.log.set_device_filter(device_id)
+        dock = self.window.docks.get("event_log")
+        if dock is not None:
+            dock.show()
+            dock.raise_()
+
+    def set_poll_interval(self, seconds: float) -> None:
+        """How often to poll a server without registration events (kept for next time)."""
+        self.poll_interval = max(1.0, float(seconds))
+        QSettings().setValue("registrations/poll_interval", self.poll_interval)
+        if self.feed is not None:
+            self.feed.poll_interval = self.poll_interval
+            self.feed.resync_soon()
 
     def note(self, device_id: str, detail: str) -> None:
         """An action's outcome for one device, into the log with the events."""
@@ -320,8 +351,8 @@ def _string_list(value: Any) -> list[str]:
     return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
-def _seconds(value: Any, default: float) -> float:
-    """A setting's number of seconds (at least one), or `default`."""
+def _at_least_one(value: Any, default: float) -> float:
+    """A numeric setting (at least 1), or `default` when unset or not a number."""
     try:
         return max(1.0, float(value))
     except (TypeError, ValueError):

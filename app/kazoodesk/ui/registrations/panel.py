@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMenu,
+    QSpinBox,
     QSplitter,
     QTableView,
     QToolButton,
@@ -39,6 +40,7 @@ ACTIONS = {
     "notify": "Send NOTIFY…",
     "flush": "Flush",
     "watch": "Watch",
+    "events": "Events",
 }
 SOURCE_TONES = {"live": "ok", "polling": "pending", "offline": "error"}
 COLUMN_WIDTHS = {
@@ -57,6 +59,7 @@ COLUMN_WIDTHS = {
 class RegistrationPanel(QWidget):
     actionRequested = Signal(str, list)  # action name, device ids
     deviceActivated = Signal(str)  # a row's device (double-click): open it in the editor
+    pollIntervalChanged = Signal(int)  # seconds
 
     def __init__(self, model: RegistrationTableModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -74,11 +77,23 @@ class RegistrationPanel(QWidget):
         self.search.textChanged.connect(self._filter_changed)
         self.count_label = QLabel(self)
         self.count_label.setObjectName("registrations.count")
+        self.poll_interval = QSpinBox(self)
+        self.poll_interval.setObjectName("registrations.poll_interval")
+        self.poll_interval.setAccessibleName("Polling interval")
+        self.poll_interval.setRange(1, 600)
+        self.poll_interval.setPrefix("every ")
+        self.poll_interval.setSuffix(" s")
+        self.poll_interval.setToolTip(
+            "How often /registrations and /devices/status are read while the server sends no"
+            " registration events"
+        )
+        self.poll_interval.valueChanged.connect(self.pollIntervalChanged)
         self.table = self._build_table()
         self.chart = ActivityChart(self)
         self.actions_by_name = self._build_actions()
-        top = QHBoxLayout()
+        self.top = top = QHBoxLayout()
         top.addWidget(self.source_label)
+        top.addWidget(self.poll_interval)
         top.addWidget(self.search, 1)
         top.addWidget(self.count_label)
         buttons = QHBoxLayout()
@@ -124,9 +139,9 @@ class RegistrationPanel(QWidget):
         table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 8)
         header = table.horizontalHeader()
-        header.setStretchLastSection(False)
         for column, width in COLUMN_WIDTHS.items():
             table.setColumnWidth(column, width)
+        header.setSectionResizeMode(Col.USER_AGENT, QHeaderView.ResizeMode.Stretch)
         table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         table.customContextMenuRequested.connect(self._context_menu)
         table.doubleClicked.connect(self._activated)
@@ -142,7 +157,15 @@ class RegistrationPanel(QWidget):
         watch = actions["watch"]
         watch.setToolTip("Notify me when the selected devices go offline")
         actions["flush"].setToolTip("End the selected devices' registrations on the server")
+        actions["events"].setToolTip("Show the selected device's events in the event log")
         return actions
+
+    def add_tool(self, action: QAction) -> None:
+        """A button for `action` at the end of the top row (e.g. "Connect a phone…")."""
+        button = QToolButton(self)
+        button.setDefaultAction(action)
+        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.top.addWidget(button)
 
     # ---- reading ---------------------------------------------------------------------------
 
@@ -181,6 +204,7 @@ class RegistrationPanel(QWidget):
     def set_source(self, source: str, detail: str = "") -> None:
         """`source`: live, polling or offline (kazoodesk.live.feed.Source)."""
         self._source = (source, detail)
+        self.poll_interval.setVisible(source != "live")
         text = f"● {source.capitalize()}"
         self.source_label.setText(text)
         self.source_label.setToolTip(f"{text} — {detail}" if detail else text)
