@@ -69,6 +69,10 @@ def registered_shown(window: MainWindow, run_async: Any, qtbot: Any) -> None:
         return "Registered" in column
 
     qtbot.waitUntil(any_registered, timeout=15_000)
+    # the registration panel too, for the screenshots
+    qtbot.waitUntil(
+        lambda: window.live is not None and window.live.model.rowCount() > 3, timeout=15_000
+    )
 
 
 def test_the_palette_follows_the_scheme(
@@ -87,6 +91,7 @@ def test_the_palette_follows_the_scheme(
 
         assert is_dark(themed.palette()) == dark
         assert f"color: {tone('ok')};" in window.connection_label.styleSheet()
+        assert f"color: {tone('ok')};" in window.registrations_label.styleSheet()
         assert f"background: {tone('notice-fill')};" in window.cache_notice.styleSheet()
         screenshot(window, f"main_window_{scheme.name.lower()}")
 

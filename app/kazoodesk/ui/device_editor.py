@@ -39,6 +39,7 @@ class DeviceEditor(QWidget):
     """Loads, shows and saves one device; guards unsaved edits."""
 
     saved = Signal(dict)  # the document as the server stored it
+    opened = Signal(str)  # another device is shown (its id)
 
     def __init__(self, session: Session, registry: SchemaRegistry, parent: QWidget | None = None):
         super().__init__(parent)
@@ -85,6 +86,7 @@ class DeviceEditor(QWidget):
         self.body.setStretchFactor(1, 2)
         self.body.setCollapsible(0, False)
         self.side.setMinimumWidth(200)
+        self.body.setSizes([10_000, 240])  # the form takes what the side panel leaves
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(header)
@@ -280,7 +282,8 @@ class DeviceEditor(QWidget):
     # ---- display -------------------------------------------------------------------------
 
     def _show(self, document: dict[str, Any], revision: str | None, device_id: str | None) -> None:
-        if device_id != self.device_id:
+        changed = device_id != self.device_id
+        if changed:
             self.side.clear()
         self.server_notice.hide()
         self.device_id, self.revision = device_id, revision
@@ -290,6 +293,8 @@ class DeviceEditor(QWidget):
         self.title.setText(str(document.get("name") or device_id or "No device selected"))
         self.title.setToolTip(self.title.text())
         self._show_state()
+        if changed and device_id is not None:
+            self.opened.emit(device_id)
 
     def _dirty_changed(self, _dirty: bool) -> None:
         self._show_state()

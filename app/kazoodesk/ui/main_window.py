@@ -70,6 +70,7 @@ class MainWindow(QMainWindow):
         self.demo = demo
         self.dirs = dirs or AppDirs.default()
         self._connection_state = "offline"
+        self._registration_source = "offline"
         self.editor: DeviceEditor | None = None
         # the registration panel, event log and their feed: made with the first session
         self.live: LiveRegistrations | None = None
@@ -378,6 +379,7 @@ class MainWindow(QMainWindow):
             self.editor.deleteLater()
         self.editor = editor
         editor.saved.connect(self._device_saved)
+        editor.opened.connect(lambda _id: self.live.refresh_editor() if self.live else None)
         self.splitter.replaceWidget(1, editor)
         self.placeholder.hide()
         self._selection_changed(self.devices.selected_ids())
@@ -475,7 +477,9 @@ class MainWindow(QMainWindow):
                 dock.setVisible(name not in hidden)
             if not settings.contains("main/hidden_docks"):  # never saved: the list keeps most
                 dock = self.docks["registrations"]
-                self.resizeDocks([dock], [max(240, self.height() // 3)], Qt.Orientation.Vertical)
+                self.resizeDocks(
+                    [dock], [max(300, self.height() * 2 // 5)], Qt.Orientation.Vertical
+                )
             live.panel.restore_state()
             live.panel.add_tool(self.connect_phone_action)
         return self.live
@@ -489,11 +493,10 @@ class MainWindow(QMainWindow):
         self.view_menu.addAction(dock.toggleViewAction())
 
     def _show_registration_source(self, source: str, detail: str) -> None:
-        tone_name = {"live": "ok", "polling": "pending"}.get(source, "error")
+        self._registration_source = source
         self.registrations_label.setText(f"Registrations: {source}")
         self.registrations_label.setToolTip(detail)
-        colour = tone(tone_name, self.palette())
-        self.registrations_label.setStyleSheet(f"color: {colour}; padding: 0 6px;")
+        self._apply_colours()
 
     def _show_events(self, ids: list[str]) -> None:
         if self.live is not None and ids:
@@ -560,6 +563,9 @@ class MainWindow(QMainWindow):
         palette = self.palette()
         colour = tone(STATE_TONES[self._connection_state], palette)
         self.connection_label.setStyleSheet(f"color: {colour}; padding: 0 6px;")
+        source_tone = {"live": "ok", "polling": "pending"}.get(self._registration_source, "error")
+        source_colour = tone(source_tone, palette)
+        self.registrations_label.setStyleSheet(f"color: {source_colour}; padding: 0 6px;")
         fill, text = tone("notice-fill", palette), tone("notice", palette)
         self.cache_notice.setStyleSheet(f"background: {fill}; color: {text}; padding: 3px 8px;")
 

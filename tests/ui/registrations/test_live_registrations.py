@@ -97,6 +97,7 @@ def wait_feed(qtbot: Any, window: MainWindow, live: bool = True) -> LiveRegistra
         feed = window.live.feed if window.live is not None else None
         return (
             feed is not None
+            and feed.following_devices
             and feed.live == live
             and feed.source.value == ("live" if live else "polling")
         )

@@ -30,11 +30,13 @@ class DeviceRegistrationSide(QWidget):
         layout.addWidget(heading)
         layout.addWidget(self.now_label)
         layout.addWidget(self.history, 1)
+        layout.addStretch(0)
         self.clear()
 
     def clear(self) -> None:
         self.now_label.setText("Not known yet")
         self.history.clear()
+        self.history.hide()
 
     def show_state(
         self,
@@ -47,6 +49,7 @@ class DeviceRegistrationSide(QWidget):
         now = time.time() if now is None else now
         self.now_label.setText(_now_text(registrations, registered, flapping, now, self))
         self.history.set_points(history, now, registered)
+        self.history.setVisible(bool(history))  # nothing to draw before its first change
 
 
 def _now_text(

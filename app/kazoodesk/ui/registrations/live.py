@@ -146,7 +146,7 @@ class LiveRegistrations(QObject):
         if changes.devices:
             self.window.devices.model.set_registered(self.tracker.registered_devices())
             self._notify_offline(changes)
-        self._refresh_editor(changes)
+        self.refresh_editor(changes)
 
     def push_status(self) -> None:
         """The list's status column anew from the tracker (after the list was reloaded)."""
@@ -160,7 +160,7 @@ class LiveRegistrations(QObject):
         self.flush()
         self.model.tick()
         self.panel.chart.set_now(self.clock())
-        self._refresh_editor(None)
+        self.refresh_editor(None)
 
     def _reload_list(self) -> None:
         spawn(self.window.reload())
@@ -212,7 +212,9 @@ class LiveRegistrations(QObject):
 
     # ---- the editor's side panel -----------------------------------------------------------
 
-    def _refresh_editor(self, changes: Changes | None) -> None:
+    def refresh_editor(self, changes: Changes | None = None) -> None:
+        """The open device's registration state in the editor's side panel (when `changes`
+        touch it; always without)."""
         editor = self.window.editor
         device_id = editor.device_id if editor is not None else None
         if editor is None or device_id is None:

@@ -271,5 +271,5 @@ class RegistrationPanel(QWidget):
         )
         if header is not None:
             self.table.horizontalHeader().restoreState(header)
-        if splitter is not None:
-            self.splitter.restoreState(splitter)
+        if splitter is None or not self.splitter.restoreState(splitter):
+            self.splitter.setSizes([3000, 1000])  # the table three quarters, the chart the rest
