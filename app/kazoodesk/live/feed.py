@@ -161,6 +161,10 @@ class RegistrationFeed:
         while True:
             try:
                 offered = await self._call(self.client.websocket_bindings)
+            except KazooUnavailable:
+                await asyncio.sleep(pause)  # the server is away: ask again when it may be back
+                pause = min(RECONNECT_MAX_S, pause * 2)
+                continue
             except KazooError as exc:
                 log.info("no websocket bindings from the server: %s", exc)
                 offered = None

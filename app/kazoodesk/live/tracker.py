@@ -321,47 +321,20 @@ class RegistrationTracker:
             if not was_up:
                 self._note_device(device_id)
         if not quiet:
-            self._log(
-                kind,
-                now,
-                username=new.username,
-                device_id=device_id,
-                contact=new.contact,
-                user_agent=new.user_agent,
-                source=new.source,
-                detail=f"expires in {new.expires_in(now)} s",
-            )
+            self._log_binding(kind, now, new, device_id, f"expires in {new.expires_in(now)} s")
 
     def _down(self, gone: Registration, kind: Kind, now: float, reason: str) -> None:
         key = gone.key
         known = self.registrations.pop(key, None)
         if known is None:  # a binding we never saw ended: logged all the same
-            self._log(
-                kind,
-                now,
-                gone.username,
-                gone.device_id,
-                gone.contact,
-                gone.user_agent,
-                gone.source,
-                reason,
-            )
+            self._log_binding(kind, now, gone, gone.device_id, reason)
             return
         self._changes.removed.add(key)
         self._changes.updated.discard(key)
         self._ended[key] = now
         device_id = known.device_id or gone.device_id
         self._release(known, kind, now)
-        self._log(
-            kind,
-            now,
-            username=known.username,
-            device_id=device_id,
-            contact=known.contact,
-            user_agent=known.user_agent,
-            source=known.source,
-            detail=reason,
-        )
+        self._log_binding(kind, now, known, device_id, reason)
 
     def _release(self, known: Registration, kind: Kind, now: float) -> None:
         """`known` no longer counts for its device: the device goes down with its last."""
@@ -378,6 +351,11 @@ class RegistrationTracker:
             device_id, HistoryPoint(now, False, known.contact, known.user_agent, kind.value)
         )
         self._churned(device_id, now)
+
+    def _log_binding(
+        self, kind: Kind, at: float, r: Registration, device_id: str | None, detail: str
+    ) -> None:
+        self._log(kind, at, r.username, device_id, r.contact, r.user_agent, r.source, detail)
 
     def _log(
         self,

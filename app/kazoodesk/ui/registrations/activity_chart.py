@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import time
 from bisect import bisect_left, bisect_right
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NamedTuple, cast
 
 from PySide6.QtCore import QEvent, QPoint, QRect, QSize, Qt, Signal
@@ -145,6 +145,20 @@ def registered_text(count: int) -> str:
     return f"{count:,} registered"
 
 
+def tooltip_event(widget: QWidget, event: QEvent, text_at: Callable[[QPoint], str]) -> bool:
+    """Show `text_at(position)` for a tooltip event (True: handled); other events: False."""
+    if event.type() != QEvent.Type.ToolTip:
+        return False
+    help_event = cast(QHelpEvent, event)
+    text = text_at(help_event.pos())
+    if text:
+        QToolTip.showText(help_event.globalPos(), text, widget)
+    else:
+        QToolTip.hideText()
+        event.ignore()
+    return True
+
+
 class ActivityChart(QWidget):
     """Registered devices over time. `set_samples` with the tracker's `activity`, `set_now`
     each second; the span combo ("chart.span") picks the visible window."""
@@ -268,16 +282,7 @@ class ActivityChart(QWidget):
         return QSize(240, 100)
 
     def event(self, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.ToolTip:
-            help_event = cast(QHelpEvent, event)
-            text = self.tooltip_at(help_event.pos())
-            if text:
-                QToolTip.showText(help_event.globalPos(), text, self)
-            else:
-                QToolTip.hideText()
-                event.ignore()
-            return True
-        return super().event(event)
+        return tooltip_event(self, event, self.tooltip_at) or super().event(event)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)

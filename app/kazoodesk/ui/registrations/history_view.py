@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import IntEnum
-from typing import Any, cast
+from typing import Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -31,7 +31,6 @@ from PySide6.QtGui import (
     QFont,
     QFontMetrics,
     QGuiApplication,
-    QHelpEvent,
     QPainter,
     QPaintEvent,
 )
@@ -42,13 +41,12 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QTableView,
-    QToolTip,
     QVBoxLayout,
     QWidget,
 )
 
 from kazoodesk.live.tracker import HistoryPoint, Kind
-from kazoodesk.ui.registrations.activity_chart import SPANS, clock
+from kazoodesk.ui.registrations.activity_chart import SPANS, clock, tooltip_event
 from kazoodesk.ui.theme import tone
 
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -282,16 +280,7 @@ class Timeline(QWidget):
         return QSize(320, self.height())
 
     def event(self, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.ToolTip:
-            help_event = cast(QHelpEvent, event)
-            text = self.tooltip_at(help_event.pos())
-            if text:
-                QToolTip.showText(help_event.globalPos(), text, self)
-            else:
-                QToolTip.hideText()
-                event.ignore()
-            return True
-        return super().event(event)
+        return tooltip_event(self, event, self.tooltip_at) or super().event(event)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
