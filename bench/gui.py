@@ -22,7 +22,15 @@ run) and "smoke test passed" (the live list loaded, the screenshot saved); it al
 largest stall of its UI thread in between. A third series starts with the cache removed (a
 first start: the first list painted is the live one).
 
-    python bench/gui.py [--devices 100000] [--runs 3] [--cold-runs 5]
+Then 7./8. live registrations under load (bench/gui_events.py): a fresh server with 2,000 SIP
+devices and a fresh GUI process showing the registration panel, sipp registering at 1,000/s (as
+many registration events/s reach the GUI): the UI thread's largest stall against an idle period
+of the same length, the batch flush times, the events received against the REGISTERs sent, and
+the delay from a marker phone's REGISTER to the table showing it.
+
+    python bench/gui.py [--devices 100000] [--runs 3] [--cold-runs 5] [--only events] ...
+
+`--only load|cold|events` (repeatable) runs those sections alone; all three by default.
 
 Nothing here asserts: it prints a table and one verdict line per target.
 """
@@ -57,6 +65,7 @@ from support import GcWatch, stop_process  # noqa: E402
 ACCOUNT = "Bench Co"
 ADMIN_PASSWORD = "bench-password-1"
 TICK_MS = 10
+SECTIONS = ("load", "cold", "events")
 SEARCH_KEYS = ["a", "l", "i", "c", "\b", "\b", "\b", "\b"]  # "\b": Backspace
 EDITOR_OPENS = 9  # the first, then 8 more
 IDLE_BEFORE_TYPING_S = 1.0  # a user does not type within a second of the list filling
@@ -633,17 +642,31 @@ def gui_runs(args: argparse.Namespace, work: Path, env: dict[str, str]) -> list[
 
 
 def main() -> None:
+    import gui_events  # here: not in the load section's GUI processes (it imports aiohttp)
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--devices", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=3, help="GUI runs (fresh processes)")
     parser.add_argument("--cold-runs", type=int, default=5, help="cold starts of each kind")
     parser.add_argument("--skip-cold", action="store_true", help="no cold start comparison")
     parser.add_argument("--cold-only", action="store_true", help="the cold start comparison only")
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=SECTIONS,
+        help="run this section alone (repeatable): load (1.-5.), cold (6.), events (7.-8.)",
+    )
     parser.add_argument("--child", nargs=2, metavar=("READY", "DIR"), help=argparse.SUPPRESS)
+    gui_events.add_arguments(parser)
     args = parser.parse_args()
     if args.child:
         child_main(*args.child)
         return
+    sections = set(args.only or SECTIONS)
+    if args.cold_only:
+        sections = {"cold"}
+    if args.skip_cold:
+        sections.discard("cold")
 
     with tempfile.TemporaryDirectory(prefix="kazoodesk-bench-gui-") as tmp:
         work = Path(tmp)
@@ -655,10 +678,12 @@ def main() -> None:
             "PYTHONUNBUFFERED": "1",
         }
         os.environ.update(env)
-        verdicts = [] if args.cold_only else gui_runs(args, work, env)
-        if not args.skip_cold:
+        verdicts = gui_runs(args, work, env) if "load" in sections else []
+        if "cold" in sections:
             print(f"\n{load_average()}")
             verdicts.extend(report_cold(cold_start(args.cold_runs, work, env)))
+        if "events" in sections:
+            verdicts.extend(gui_events.events_section(args, work, env))
         print(f"\n{load_average()}\ntargets:")
         for line in verdicts:
             print("  " + line)
