@@ -25,12 +25,7 @@ from PySide6.QtWidgets import (
 
 from kazoodesk.live.tracker import Key
 from kazoodesk.ui.registrations.activity_chart import ActivityChart
-from kazoodesk.ui.registrations.registration_model import (
-    KEY_ROLE,
-    Col,
-    RegistrationFilter,
-    RegistrationTableModel,
-)
+from kazoodesk.ui.registrations.registration_model import Col, RegistrationTableModel
 from kazoodesk.ui.theme import tone
 
 # name -> button text; the controller acts on them
@@ -65,8 +60,6 @@ class RegistrationPanel(QWidget):
         super().__init__(parent)
         self.setObjectName("registrations.panel")
         self.model = model
-        self.proxy = RegistrationFilter(self)
-        self.proxy.setSourceModel(model)
         self._source = ("offline", "")
         self.source_label = QLabel(self)
         self.source_label.setObjectName("registrations.source")
@@ -118,7 +111,7 @@ class RegistrationPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.splitter)
-        for signal in (model.rowsInserted, model.rowsRemoved, model.modelReset):
+        for signal in (model.rowsInserted, model.rowsRemoved, model.modelReset, model.dataChanged):
             signal.connect(self._update_count)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.set_source("offline", "not connected")
@@ -128,7 +121,7 @@ class RegistrationPanel(QWidget):
     def _build_table(self) -> QTableView:
         table = QTableView(self)
         table.setObjectName("registrations.table")
-        table.setModel(self.proxy)
+        table.setModel(self.model)
         table.setSortingEnabled(True)
         table.sortByColumn(Col.DEVICE, Qt.SortOrder.AscendingOrder)
         table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -171,7 +164,7 @@ class RegistrationPanel(QWidget):
 
     def selected_keys(self) -> list[Key]:
         rows = self.table.selectionModel().selectedRows()
-        return [self.proxy.data(index, KEY_ROLE) for index in rows]
+        return [self.model.key_at(index.row()) for index in rows]
 
     def selected_device_ids(self) -> list[str]:
         """The devices of the selected rows, each once, in the order shown."""
@@ -193,7 +186,7 @@ class RegistrationPanel(QWidget):
             row = self.model.row_of(registration.key)
             if row is None:
                 continue
-            index = self.proxy.mapFromSource(self.model.index(row, 0))
+            index = self.model.index(row, 0)
             selection.select(index, flags)
             first = first or index
         if first is not None:
@@ -223,14 +216,14 @@ class RegistrationPanel(QWidget):
             self._apply_colours()
 
     def _update_count(self) -> None:
-        total, shown = self.model.rowCount(), self.proxy.rowCount()
+        total, shown = self.model.total_count(), self.model.rowCount()
         word = "registration" if total == 1 else "registrations"
         self.count_label.setText(
             f"{total:,} {word}" if shown == total else f"{shown:,} of {total:,} {word}"
         )
 
     def _filter_changed(self, text: str) -> None:
-        self.proxy.set_text(text)
+        self.model.set_text(text)
         self._update_count()
 
     def _selection_changed(self) -> None:
@@ -251,7 +244,7 @@ class RegistrationPanel(QWidget):
         menu.popup(self.table.viewport().mapToGlobal(position))
 
     def _activated(self, index: QModelIndex) -> None:
-        key = self.proxy.data(index, KEY_ROLE)
+        key = self.model.key_at(index.row())
         registration = self.model.shown.get(key)
         if registration is not None and registration.device_id:
             self.deviceActivated.emit(registration.device_id)
