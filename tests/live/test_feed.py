@@ -143,7 +143,6 @@ async def following(
         on_reconnect=watch.reconnected,
     )
     watch.feed = feed
-    before = asyncio.all_tasks()
     task = asyncio.create_task(feed.run())
     try:
         yield feed, task
@@ -151,11 +150,6 @@ async def following(
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
-        # a cancelled feed can leave its websocket's close running (the xfail test below):
-        # let it finish rather than have the loop's end cut it short
-        left = asyncio.all_tasks() - before
-        if left:
-            await asyncio.wait(left, timeout=WAIT_S)
         await client.aclose()
 
 
@@ -248,12 +242,6 @@ def test_device_edits_are_reported_once_each_but_not_the_feeds_own(server: Serve
         run(scenario())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="feed._poll_loop clears `_resync` after the poll returns, so the resync that "
-    "_listen asks for (resync_soon) while a poll is in flight is dropped; that poll's answer "
-    "predates the subscription, and the next poll of a live feed is RESYNC_S (60 s) away",
-)
 def test_a_poll_answered_before_the_subscription_is_not_taken_as_the_resync(
     server: Server,
 ) -> None:
@@ -576,16 +564,6 @@ def test_a_cancelled_feed_ends_and_its_websocket_closes(tmp_path: Path) -> None:
         own.runner.stop_thread()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="RegistrationFeed.run() returns before its websocket is closed: its first gather "
-    "(return_exceptions=False) ends as soon as the poll task is cancelled, and its finally "
-    "then cancels the socket task a second time, inside _listen's `await socket.close()`: "
-    "EventSocket._teardown's `await asyncio.shield(self._closing)` is interrupted and "
-    "_close_all (ws.close, reader and pinger cancelled, session.close) goes on in a task "
-    "nobody awaits; a loop ending then (app exit, asyncio.run) cancels it and the aiohttp "
-    "ClientSession is never closed ('Unclosed client session', ResourceWarning)",
-)
 def test_a_cancelled_live_feed_has_closed_its_websocket_when_run_returns(server: Server) -> None:
     with unclosed_resources() as found:
 

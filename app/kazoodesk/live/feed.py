@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 from kazoodesk.kazoo import KazooClient, KazooError, KazooUnavailable
 from kazoodesk.kazoo.events import EventSocket, EventSocketError, SocketEvent, SubscriptionRefused
-from kazoodesk.live.tracker import RegistrationTracker
+from kazoodesk.live.tracker import RegistrationTracker, read_rows
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -110,9 +110,12 @@ class RegistrationFeed:
         try:
             await asyncio.gather(*tasks)
         finally:
+            # a task the gather has already cancelled is closing its websocket: cancelling it
+            # again would cut that short
             for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+                if not task.done() and not task.cancelling():
+                    task.cancel()
+            await asyncio.wait(tasks)
 
     def resync_soon(self) -> None:
         """Poll now (after a reconnect, or when the user asks)."""
@@ -122,9 +125,9 @@ class RegistrationFeed:
 
     async def _poll_loop(self) -> None:
         while True:
+            self._resync.clear()  # before: a resync asked for during the poll must hold
             await self.poll()
             wait = RESYNC_S if self.live else self.poll_interval
-            self._resync.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._resync.wait(), wait)
 
@@ -145,8 +148,11 @@ class RegistrationFeed:
             if not self.live:
                 self._set_source(Source.POLLING, f"registrations not read: {exc}")
             return False
-        self.tracker.apply_snapshot(
-            rows, registered, initial=not self._polled_once, asked_at=asked_at
+        # reading thousands of rows takes tens of ms: a worker's, not the UI thread's
+        loop = asyncio.get_running_loop()
+        listed = await loop.run_in_executor(None, read_rows, rows, self.tracker.clock())
+        self.tracker.apply_registrations(
+            listed, registered, initial=not self._polled_once, asked_at=asked_at
         )
         self._polled_once = True
         if not self.live:

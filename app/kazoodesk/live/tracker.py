@@ -138,6 +138,7 @@ class RegistrationTracker:
         self.registrations: dict[Key, Registration] = {}
         self._by_device: dict[str, set[Key]] = {}
         self._status: dict[str, bool] = {}  # the server's word (/devices/status), when polled
+        self._registered: set[str] = set()  # registered_devices(), kept by _note_device
         self._history: dict[str, deque[HistoryPoint]] = {}
         self._last_contact: dict[str, str] = {}  # device id -> the contact it last came up from
         self._churn: dict[str, deque[float]] = {}  # device id -> times of drops, contact moves
@@ -150,8 +151,7 @@ class RegistrationTracker:
 
     def registered_devices(self) -> set[str]:
         """The devices with a registration, or that the server last said are registered."""
-        derived = set(self._by_device)
-        return derived | {d for d, up in self._status.items() if up}
+        return set(self._registered)
 
     def is_registered(self, device_id: str) -> bool:
         return device_id in self._by_device or self._status.get(device_id, False)
@@ -233,14 +233,24 @@ class RegistrationTracker:
         `asked_at` (the clock when the request went out) keeps what events said since then:
         a binding an event registered or refreshed meanwhile is not ended for being missing,
         and one an event ended meanwhile does not come back for being listed."""
+        listed = read_rows(rows, self.clock())
+        self.apply_registrations(listed, registered_ids, initial=initial, asked_at=asked_at)
+
+    def apply_registrations(
+        self,
+        listed: Iterable[Registration],
+        registered_ids: Iterable[str] | None = None,
+        *,
+        initial: bool = False,
+        asked_at: float | None = None,
+    ) -> None:
+        """`apply_snapshot` of rows already read by `read_rows` (which can run on a worker
+        thread: it is most of the time a snapshot takes)."""
         now = self.clock()
         asked_at = now if asked_at is None else asked_at
         self._ended = {k: t for k, t in self._ended.items() if t >= now - ENDED_MEMORY_S}
         seen: set[Key] = set()
-        for row in rows:
-            registration = _from_row(row, now)
-            if not registration.username or not registration.contact:
-                continue
+        for registration in listed:
             seen.add(registration.key)
             if self._ended.get(registration.key, -1.0) >= asked_at:
                 continue
@@ -375,7 +385,11 @@ class RegistrationTracker:
     def _note_device(self, device_id: str) -> None:
         up = self.is_registered(device_id)
         self._changes.devices[device_id] = up
-        count = len(self.registered_devices())
+        if up:
+            self._registered.add(device_id)
+        else:
+            self._registered.discard(device_id)
+        count = len(self._registered)
         now = self.clock()
         if self.activity and self.activity[-1][1] == count:
             return
@@ -477,6 +491,12 @@ def _common(data: Mapping[str, Any], now: float) -> Registration:
         registered_since=now,
         last_refresh=now,
     )
+
+
+def read_rows(rows: Iterable[Mapping[str, Any]], now: float) -> list[Registration]:
+    """`/registrations` rows as registrations (those naming a username and a contact)."""
+    listed = (_from_row(row, now) for row in rows)
+    return [r for r in listed if r.username and r.contact]
 
 
 def _from_event(data: Mapping[str, Any], now: float) -> Registration:

@@ -210,5 +210,7 @@ async def quickcall(window: MainWindow, ids: list[str]) -> None:
 
 def _updated(window: MainWindow, stored: Document) -> None:
     window.devices.model.upsert(listing_row(stored.data))
+    if window.live is not None:
+        window.live.note_saved(str(stored.data.get("id")), stored.revision)
     if window.editor is not None:
         window.editor.refresh_from(stored)

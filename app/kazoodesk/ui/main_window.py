@@ -527,6 +527,8 @@ class MainWindow(QMainWindow):
     def _device_saved(self, document: dict[str, Any]) -> None:
         self.devices.model.upsert(listing_row(document))
         self.devices.select_ids([str(document["id"])])
+        if self.live is not None and self.editor is not None:
+            self.live.note_saved(str(document["id"]), self.editor.revision)
 
     def _edit_requested(self, device_id: str) -> None:
         if self.editor is not None:

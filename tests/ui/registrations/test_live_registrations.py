@@ -433,7 +433,10 @@ def test_show_events_filters_the_log_to_the_device(
     for phone in phones:
         phone.register()
     qtbot.waitUntil(lambda: all(p.username in rows_of(window) for p in phones), timeout=WAIT_MS)
+    in_list = window.devices.model.row_for_id
+    qtbot.waitUntil(lambda: in_list(phones[1].device_id) >= 0, timeout=WAIT_MS)
     window.devices.select_ids([phones[1].device_id])
+    assert window.events_action.isEnabled()
     window.events_action.trigger()
     model = live.log.model
     assert model.rowCount() == 1

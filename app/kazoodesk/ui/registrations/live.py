@@ -185,6 +185,11 @@ class LiveRegistrations(QObject):
         self.panel.set_source(source, detail)
         self.sourceChanged.emit(source, detail)
 
+    def note_saved(self, device_id: str, revision: str | None) -> None:
+        """A change this window made: its event from the server needs no reload."""
+        if self.feed is not None:
+            self.feed.note_revision(device_id, revision)
+
     def _device_event(self, action: str, device_id: str) -> None:
         self.deviceChangedOnServer.emit(action, device_id)
         spawn(self._reload_device(action, device_id))
