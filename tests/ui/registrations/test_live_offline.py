@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 from helpers_ui import screenshot
-from PySide6.QtGui import QImage
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage, QPalette
 
 from helpers import Api, Server, own_server, sip_register
 from kazoodesk.ui.main_window import MainWindow
@@ -70,6 +71,11 @@ def test_a_server_going_away_shows_offline_and_the_list_stays(
     assert model.rowCount() == shown
     assert {row["id"] for row in model.rows()} == listed
     assert model.row_for_id(device_id) >= 0
+    # the panel keeps the last known registrations, greyed while nothing confirms them
+    table = live.model
+    assert table.stale and table.rowCount() >= 1
+    disabled = window.palette().color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
+    assert table.index(0, 0).data(Qt.ItemDataRole.ForegroundRole) == disabled
 
     window.resize(1200, 800)
     qtbot.wait(50)

@@ -185,6 +185,7 @@ def test_sync_reaches_the_phone_and_the_log_shows_its_answer(
         assert (Kind.ACTION, "Sync: sync request sent") in entries
         answers = [detail for kind, detail in entries if kind is Kind.NOTIFY_ANSWERED]
         assert answers and answers[0].startswith("check-sync → 200")
+        screenshot(outcome, "action-outcomes")
         outcome.close()
     finally:
         if sipp.poll() is None:

@@ -16,7 +16,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QSettings, QTimer, Signal
-from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
 from kazoodesk.live.tracker import (
@@ -107,14 +106,14 @@ class LiveRegistrations(QObject):
             # device changes while the websocket was away were not heard: the list anew
             on_reconnect=self._reload_list,
         )
-        self._feed_task = asyncio.get_running_loop().create_task(self.feed.run())
+        self._feed_task = spawn(self.feed.run())  # an error in it is reported like any other
         self._batch.start()
         self._tick.start()
 
     async def stop(self) -> None:
         task = self.close_feed()
         if task is not None:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
+            with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._source("offline", "not connected")
 
@@ -182,6 +181,7 @@ class LiveRegistrations(QObject):
     # ---- the feed's news -------------------------------------------------------------------
 
     def _source(self, source: str, detail: str) -> None:
+        self.model.set_stale(source == "offline")
         self.panel.set_source(source, detail)
         self.sourceChanged.emit(source, detail)
 
@@ -325,7 +325,7 @@ class LiveRegistrations(QObject):
         if not QSystemTrayIcon.isSystemTrayAvailable():
             return
         if self._tray is None:
-            self._tray = QSystemTrayIcon(QApplication.windowIcon() or QIcon(), self)
+            self._tray = QSystemTrayIcon(QApplication.windowIcon(), self)
             self._tray.show()
         self._tray.showMessage(title, text, QSystemTrayIcon.MessageIcon.Warning, 10_000)
 

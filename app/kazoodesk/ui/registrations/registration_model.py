@@ -23,7 +23,7 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     Qt,
 )
-from PySide6.QtGui import QColor, QFontDatabase, QGuiApplication
+from PySide6.QtGui import QColor, QFontDatabase, QGuiApplication, QPalette
 
 from kazoodesk.live.tracker import Key, Registration, RegistrationTracker
 from kazoodesk.ui.theme import tone
@@ -88,6 +88,7 @@ class RegistrationTableModel(QAbstractTableModel):
         self.owner_name = owner_name
         self.clock = clock
         self.flapping: set[str] = set()
+        self.stale = False  # the source is offline: the rows are the last known state
         # the registrations as of the last batch: a row shows what the other views show
         # until the next batch, not a tracker that has moved on meanwhile
         self.shown: dict[Key, Registration] = {}
@@ -173,6 +174,12 @@ class RegistrationTableModel(QAbstractTableModel):
     def set_flapping(self, device_ids: set[str]) -> None:
         self.flapping = set(device_ids)
         self._column_changed(Col.DEVICE)
+
+    def set_stale(self, stale: bool) -> None:
+        """Grey the rows while nothing says whether they still hold (the server is away)."""
+        if stale != self.stale:
+            self.stale = stale
+            self._column_changed(*self._columns)
 
     def tick(self) -> None:
         """The Expires column counts down."""
@@ -311,6 +318,8 @@ class RegistrationTableModel(QAbstractTableModel):
 
     def _foreground(self, r: Registration, column: Col) -> Any:
         palette = QGuiApplication.palette()
+        if self.stale:
+            return palette.color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
         if column == Col.DEVICE and r.device_id in self.flapping:
             return QColor(tone("warning", palette))
         if column == Col.EXPIRES and r.expires_in(self.clock()) <= 30:
