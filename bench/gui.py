@@ -60,7 +60,7 @@ ROOT = BENCH.parent
 sys.path.insert(0, str(ROOT / "app"))
 sys.path.insert(0, str(BENCH))
 
-from support import GcWatch, stop_process  # noqa: E402
+from support import GcWatch, run_in_qt, stop_process  # noqa: E402
 
 ACCOUNT = "Bench Co"
 ADMIN_PASSWORD = "bench-password-1"
@@ -206,18 +206,7 @@ def rss_mb(field: str = "VmRSS") -> float:
 
 def gui_run(ready: dict[str, Any], work_dir: Path) -> dict[str, Any]:
     """Start the app's window in this process, log in, measure; the figures as a dict."""
-    import qasync
-    from PySide6.QtWidgets import QApplication
-
-    app = QApplication(sys.argv[:1])
-    app.setOrganizationName("kazoodesk-bench")
-    app.setApplicationName("kazoodesk-bench")
-    app.setQuitOnLastWindowClosed(False)
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
-    with loop:
-        result: dict[str, Any] = loop.run_until_complete(_measure(ready, work_dir))
-    return result
+    return run_in_qt("kazoodesk-bench", _measure(ready, work_dir))
 
 
 async def _measure(ready: dict[str, Any], work_dir: Path) -> dict[str, Any]:

@@ -61,7 +61,7 @@ sys.path.insert(0, str(ROOT / "app"))
 sys.path.insert(0, str(BENCH))
 
 from registrar import ACCOUNT, ADMIN_PASSWORD, REALM, run_sipp, username, write_users  # noqa: E402
-from support import seed_customer, stop_process  # noqa: E402
+from support import run_in_qt, seed_customer, stop_process  # noqa: E402
 
 TICK_MS = 10
 MARKER_USER = "marker"
@@ -342,18 +342,7 @@ def main_thread_cpu_s() -> float:
 
 
 def gui_run(spec: dict[str, Any]) -> dict[str, Any]:
-    import qasync
-    from PySide6.QtWidgets import QApplication
-
-    app = QApplication(sys.argv[:1])
-    app.setOrganizationName("kazoodesk-bench")
-    app.setApplicationName("kazoodesk-bench-events")
-    app.setQuitOnLastWindowClosed(False)
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
-    with loop:
-        result: dict[str, Any] = loop.run_until_complete(_measure(spec))
-    return result
+    return run_in_qt("kazoodesk-bench-events", _measure(spec))
 
 
 async def _until(condition: Callable[[], bool], timeout: float, what: str) -> None:

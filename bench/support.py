@@ -5,9 +5,10 @@ from __future__ import annotations
 import gc
 import signal
 import subprocess
+import sys
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Coroutine, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -90,3 +91,21 @@ class GcWatch:
 
     def close(self) -> None:
         gc.callbacks.remove(self._callback)
+
+
+def run_in_qt(name: str, coro: Coroutine[Any, Any, dict[str, Any]]) -> dict[str, Any]:
+    """Run `coro` on a qasync loop of a new QApplication (settings filed under `name`)."""
+    import asyncio
+
+    import qasync
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication(sys.argv[:1])
+    app.setOrganizationName("kazoodesk-bench")
+    app.setApplicationName(name)
+    app.setQuitOnLastWindowClosed(False)
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    with loop:
+        result: dict[str, Any] = loop.run_until_complete(coro)
+    return result
