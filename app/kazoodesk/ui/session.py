@@ -36,6 +36,7 @@ class ConnectionState(StrEnum):
 class Session(QObject):
     stateChanged = Signal(str)
     reconnected = Signal()
+    closing = Signal()  # what uses the client stops now: it is about to be closed
 
     def __init__(
         self,
@@ -55,6 +56,7 @@ class Session(QObject):
         self.last_error = ""
         self._retry_delays = tuple(retry_delays)
         self._probe: asyncio.Task[None] | None = None
+        self.closed = False
 
     async def call(self, request: Callable[..., Awaitable[T]], *args: object) -> T:
         """Await `request(*args)`; a network failure marks the session and is re-raised."""
@@ -81,6 +83,8 @@ class Session(QObject):
             self._set_state(ConnectionState.CONNECTED)
 
     async def close(self) -> None:
+        self.closed = True
+        self.closing.emit()
         if self._probe is not None:
             self._probe.cancel()
             with contextlib.suppress(asyncio.CancelledError):

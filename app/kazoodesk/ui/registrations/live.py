@@ -82,6 +82,8 @@ class LiveRegistrations(QObject):
         from kazoodesk.live.feed import RegistrationFeed
 
         await self.stop()
+        if session.closed:  # closed while the list loaded (a quit, another server)
+            return
         threshold = int(
             _at_least_one(QSettings().value("registrations/flap_threshold"), FLAP_THRESHOLD)
         )
@@ -106,7 +108,11 @@ class LiveRegistrations(QObject):
             # device changes while the websocket was away were not heard: the list anew
             on_reconnect=self._reload_list,
         )
-        self._feed_task = spawn(self.feed.run())  # an error in it is reported like any other
+        task = spawn(self.feed.run())  # an error in it is reported like any other
+        self._feed_task = task
+        # the feed ends with its session's client, and with the window (its views go)
+        session.closing.connect(self.close_feed)
+        self.window.destroyed.connect(task.cancel)
         self._batch.start()
         self._tick.start()
 
