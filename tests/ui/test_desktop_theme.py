@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from helpers_ui import screenshot
+from helpers_ui import contrast, screenshot
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
@@ -24,21 +24,6 @@ Role = QPalette.ColorRole
 SCHEMES = [Qt.ColorScheme.Light, Qt.ColorScheme.Dark]
 TEXT_CONTRAST = 4.5  # WCAG AA for text
 GRAPHIC_CONTRAST = 3.0  # WCAG AA for icons and other graphics
-
-
-def contrast(a: QColor, b: QColor) -> float:
-    """The WCAG contrast ratio of two colours (1 to 21)."""
-
-    def luminance(c: QColor) -> float:
-        def channel(v: float) -> float:
-            return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
-
-        return (
-            0.2126 * channel(c.redF()) + 0.7152 * channel(c.greenF()) + 0.0722 * channel(c.blueF())
-        )
-
-    high, low = sorted((luminance(a), luminance(b)), reverse=True)
-    return (high + 0.05) / (low + 0.05)
 
 
 @pytest.fixture(scope="module")

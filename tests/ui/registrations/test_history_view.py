@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 import pytest
-from helpers_ui import screenshot
+from helpers_ui import contrast, screenshot
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QWidget
@@ -295,15 +295,3 @@ def test_screenshots(scheme: str, qtbot: Any) -> None:
 def laid_out(qtbot: Any, widget: QWidget, bottom: QWidget) -> None:
     """Once the layout has given `bottom` (what a change showed) the rest of the height."""
     qtbot.waitUntil(lambda: bottom.geometry().bottom() == widget.height() - 1)
-
-
-def contrast(a: QColor, b: QColor) -> float:
-    def luminance(c: QColor) -> float:
-        def channel(v: float) -> float:
-            return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
-
-        r, g, b_ = (channel(v) for v in (c.redF(), c.greenF(), c.blueF()))
-        return 0.2126 * r + 0.7152 * g + 0.0722 * b_
-
-    high, low = sorted((luminance(a), luminance(b)), reverse=True)
-    return (high + 0.05) / (low + 0.05)
