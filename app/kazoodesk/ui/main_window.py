@@ -455,7 +455,7 @@ class MainWindow(QMainWindow):
     def _live(self) -> LiveRegistrations:
         """The registration panel, event log and their feed, made once (docks included)."""
         if self.live is None:
-            from kazoodesk.ui.registrations.live import LiveRegistrations
+            from kazoodesk.ui.registrations.live import LiveRegistrations, string_list
 
             self.live = live = LiveRegistrations(self)
             live.sourceChanged.connect(self._show_registration_source)
@@ -471,7 +471,7 @@ class MainWindow(QMainWindow):
             # made after the window's state was restored: placed now, shown unless hidden
             # when the app last closed (a dock added to a shown window starts hidden)
             settings = QSettings()
-            hidden = _string_list(settings.value("main/hidden_docks", []))
+            hidden = string_list(settings.value("main/hidden_docks", []))
             for name, dock in self.docks.items():
                 self.restoreDockWidget(dock)
                 dock.setVisible(name not in hidden)
@@ -633,12 +633,6 @@ class MainWindow(QMainWindow):
         state = settings.value("main/state")
         if isinstance(state, QByteArray):
             self.restoreState(state, WINDOW_STATE_VERSION)
-
-
-def _string_list(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
 def _actions() -> Any:

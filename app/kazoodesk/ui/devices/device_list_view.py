@@ -45,6 +45,7 @@ from kazoodesk.ui.devices.device_icons import status_icon, type_icon
 from kazoodesk.ui.devices.device_records import UNASSIGNED, Column
 from kazoodesk.ui.devices.device_table_model import DeviceTableModel
 from kazoodesk.ui.devices.device_types import DEVICE_TYPES, STATUS_LABELS, Status, type_label
+from kazoodesk.ui.tables import show_rows
 
 _SAVE_DELAY_MS = 400
 _ANY = None  # combo data of "no filter"
@@ -249,22 +250,13 @@ class DeviceListView(QWidget):
     def _setup_table(self) -> None:
         table = self.table
         table.setModel(self.model)
-        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        show_rows(table, row_padding=10)
         table.setShowGrid(False)
-        table.setAlternatingRowColors(True)
-        table.setWordWrap(False)
         table.setTextElideMode(Qt.TextElideMode.ElideRight)
         table.setIconSize(QSize(16, 16))
         table.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         table.installEventFilter(self)
-        rows = table.verticalHeader()
-        rows.hide()
-        # fixed, uniform rows: the view never measures 100,000 of them
-        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        rows.setDefaultSectionSize(QFontMetrics(table.font()).height() + 10)
         header = table.horizontalHeader()
         header.setHighlightSections(False)
         header.setStretchLastSection(True)

@@ -59,6 +59,7 @@ from PySide6.QtWidgets import (
 
 from kazoodesk.live.tracker import Kind, LogEntry
 from kazoodesk.ui.dialogs.awaitable import confirm, inform, run_dialog
+from kazoodesk.ui.tables import show_rows
 from kazoodesk.ui.tasks import spawn
 from kazoodesk.ui.theme import tone
 
@@ -552,20 +553,11 @@ class EventLogPanel(QWidget):
     def _setup_table(self) -> None:
         table = self.table
         table.setModel(self.model)
-        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        show_rows(table, row_padding=8)
         table.setShowGrid(False)
-        table.setAlternatingRowColors(True)
-        table.setWordWrap(False)
         table.setTextElideMode(Qt.TextElideMode.ElideRight)
         table.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         table.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-        rows = table.verticalHeader()
-        rows.hide()
-        # fixed, uniform rows: the view never measures 50,000 of them
-        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        rows.setDefaultSectionSize(QFontMetrics(table.font()).height() + 8)
         header = table.horizontalHeader()
         header.setHighlightSections(False)
         header.setStretchLastSection(True)

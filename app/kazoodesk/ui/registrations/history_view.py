@@ -35,7 +35,6 @@ from PySide6.QtGui import (
     QPaintEvent,
 )
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QHBoxLayout,
     QHeaderView,
@@ -47,6 +46,7 @@ from PySide6.QtWidgets import (
 
 from kazoodesk.live.tracker import HistoryPoint, Kind
 from kazoodesk.ui.registrations.activity_chart import SPANS, clock, tooltip_event
+from kazoodesk.ui.tables import show_rows
 from kazoodesk.ui.theme import tone
 
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -364,13 +364,8 @@ class RegistrationHistory(QWidget):
         table.setObjectName("history.table")
         table.setAccessibleName("Registration history")
         table.setModel(self.model)
-        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        table.setAlternatingRowColors(True)
-        table.setWordWrap(False)
+        show_rows(table, row_padding=6)
         table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
-        table.verticalHeader().hide()
-        table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 6)
         header = table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)

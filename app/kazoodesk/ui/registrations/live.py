@@ -96,7 +96,7 @@ class LiveRegistrations(QObject):
         self.panel.chart.set_samples([])
         client = session.client
         self._watch_key = f"watched/{client.base_url}/{client.account_id}"
-        self.watched = set(_string_list(QSettings().value(self._watch_key, [])))
+        self.watched = set(string_list(QSettings().value(self._watch_key, [])))
         self.feed = RegistrationFeed(
             client,
             self.tracker,
@@ -358,7 +358,8 @@ def _websocket_url(session: Session) -> str | None:
     return details if isinstance(details, str) and details.startswith(("ws://", "wss://")) else None
 
 
-def _string_list(value: Any) -> list[str]:
+def string_list(value: Any) -> list[str]:
+    """A QSettings list of strings (one item comes back as a plain string, none as nothing)."""
     if isinstance(value, str):
         return [value]
     return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []

@@ -9,7 +9,6 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, QModelIndex, QPoint, QSettings, Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -26,6 +25,7 @@ from PySide6.QtWidgets import (
 from kazoodesk.live.tracker import Key
 from kazoodesk.ui.registrations.activity_chart import ActivityChart
 from kazoodesk.ui.registrations.registration_model import Col, RegistrationTableModel
+from kazoodesk.ui.tables import show_rows
 from kazoodesk.ui.theme import tone
 
 # name -> button text; the controller acts on them
@@ -124,13 +124,7 @@ class RegistrationPanel(QWidget):
         table.setModel(self.model)
         table.setSortingEnabled(True)
         table.sortByColumn(Col.DEVICE, Qt.SortOrder.AscendingOrder)
-        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        table.setWordWrap(False)
-        table.setAlternatingRowColors(True)
-        table.verticalHeader().hide()
-        table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 8)
+        show_rows(table, row_padding=8)
         header = table.horizontalHeader()
         for column, width in COLUMN_WIDTHS.items():
             table.setColumnWidth(column, width)
