@@ -80,7 +80,6 @@ class RegistrationFeed:
         call: Caller = _direct,
         on_source: Callable[[Source, str], None] = lambda source, detail: None,
         on_device: DeviceEvent = lambda action, device_id: None,
-        on_events: Callable[[], None] = lambda: None,
         on_reconnect: Callable[[], None] = lambda: None,
     ) -> None:
         self.client = client
@@ -91,7 +90,6 @@ class RegistrationFeed:
         self._call = call
         self._on_source = on_source
         self._on_device = on_device
-        self._on_events = on_events  # the tracker has news (for a consumer that batches)
         # the event websocket is back after a break: what changed meanwhile was not heard
         self._on_reconnect = on_reconnect
         self.source = Source.OFFLINE  # until the first answer
@@ -157,7 +155,6 @@ class RegistrationFeed:
         self._polled_once = True
         if not self.live:
             self._set_source(Source.POLLING, f"every {self.poll_interval:g} s")
-        self._on_events()
         return True
 
     # ---- the event websocket ---------------------------------------------------------------
@@ -217,16 +214,12 @@ class RegistrationFeed:
             await socket.close()
 
     def _dispatch(self, batch: list[SocketEvent]) -> None:
-        registrations = False
         for event in batch:
             family, _, kind = event.binding.partition(".")
             if family == "registration":
                 self.tracker.apply_event(kind, event.data)
-                registrations = True
             elif family == "object":
                 self._device_event(event)
-        if registrations:
-            self._on_events()
 
     def _device_event(self, event: SocketEvent) -> None:
         device_id, rev = event.data.get("id"), event.data.get("rev")

@@ -35,7 +35,7 @@ from kazoodesk.profiles import Profile, ProfileStore, store_secret
 from kazoodesk.ui.device_loader import DeviceListLoader
 from kazoodesk.ui.devices.device_list_view import DeviceListView
 from kazoodesk.ui.tasks import spawn
-from kazoodesk.ui.theme import tone
+from kazoodesk.ui.theme import SOURCE_TONES, tone
 
 if TYPE_CHECKING:
     from kazoodesk.ui.connection import DemoServer
@@ -565,8 +565,7 @@ class MainWindow(QMainWindow):
         palette = self.palette()
         colour = tone(STATE_TONES[self._connection_state], palette)
         self.connection_label.setStyleSheet(f"color: {colour}; padding: 0 6px;")
-        source_tone = {"live": "ok", "polling": "pending"}.get(self._registration_source, "error")
-        source_colour = tone(source_tone, palette)
+        source_colour = tone(SOURCE_TONES[self._registration_source], palette)
         self.registrations_label.setStyleSheet(f"color: {source_colour}; padding: 0 6px;")
         fill, text = tone("notice-fill", palette), tone("notice", palette)
         self.cache_notice.setStyleSheet(f"background: {fill}; color: {text}; padding: 3px 8px;")

@@ -77,6 +77,8 @@ TONES = {
     "timeline-unknown": ("#c9cdd2", "#4a4e54"),
 }
 TEXT_TONES = ("error", "warning", "ok", "pending")
+# the tone of each source of registration state (kazoodesk.live.feed.Source values)
+SOURCE_TONES = {"live": "ok", "polling": "pending", "offline": "error"}
 
 
 def follow_system(app: QApplication) -> None:

@@ -43,7 +43,6 @@ CLOCK_MS = 1000  # countdowns, expiry, the chart's right edge
 class LiveRegistrations(QObject):
     sourceChanged = Signal(str, str)  # live/polling/offline, detail
     deviceWentOffline = Signal(str, str)  # a watched device: id, name
-    deviceChangedOnServer = Signal(str, str)  # created/edited/deleted, device id
 
     def __init__(self, window: MainWindow, clock: Callable[[], float] = time.time) -> None:
         super().__init__(window)
@@ -197,7 +196,6 @@ class LiveRegistrations(QObject):
             self.feed.note_revision(device_id, revision)
 
     def _device_event(self, action: str, device_id: str) -> None:
-        self.deviceChangedOnServer.emit(action, device_id)
         spawn(self._reload_device(action, device_id))
 
     async def _reload_device(self, action: str, device_id: str) -> None:

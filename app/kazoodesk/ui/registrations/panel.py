@@ -26,7 +26,7 @@ from kazoodesk.live.tracker import Key
 from kazoodesk.ui.registrations.activity_chart import ActivityChart
 from kazoodesk.ui.registrations.registration_model import Col, RegistrationTableModel
 from kazoodesk.ui.tables import show_rows
-from kazoodesk.ui.theme import tone
+from kazoodesk.ui.theme import SOURCE_TONES, tone
 
 # name -> button text; the controller acts on them
 ACTIONS = {
@@ -37,7 +37,6 @@ ACTIONS = {
     "watch": "Watch",
     "events": "Events",
 }
-SOURCE_TONES = {"live": "ok", "polling": "pending", "offline": "error"}
 COLUMN_WIDTHS = {
     Col.DEVICE: 160,
     Col.USERNAME: 110,
@@ -201,7 +200,7 @@ class RegistrationPanel(QWidget):
         self.actions_by_name["watch"].setText("Unwatch" if watched else "Watch")
 
     def _apply_colours(self) -> None:
-        colour = tone(SOURCE_TONES.get(self._source[0], "pending"), self.palette())
+        colour = tone(SOURCE_TONES[self._source[0]], self.palette())
         self.source_label.setStyleSheet(f"color: {colour}; font-weight: bold; padding: 0 6px;")
 
     def changeEvent(self, event: QEvent) -> None:
